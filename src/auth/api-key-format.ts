@@ -1,0 +1,87 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { crc32 } from "node:zlib";
+
+/**
+ * Key layout: `xta_` + 43 base62 characters (32 bytes = 256 bits from the OS CSPRNG) + 6 base62
+ * characters of CRC32 over everything before them. The prefix lets secret scanners find leaked
+ * keys; the checksum lets us refuse a mistyped or made-up key without touching the database.
+ * Base62 keeps the key URL- and shell-safe and selectable with one double-click.
+ */
+export const API_KEY_PREFIX = "xta_";
+export const LEGACY_PREFIX = "apikey|";
+const SECRET_BYTES = 32;
+const BODY_LENGTH = 43; // 62^43 > 2^256
+const CHECKSUM_LENGTH = 6; // 62^6 > 2^32
+export const API_KEY_LENGTH = API_KEY_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH;
+const HINT_BODY_CHARS = 4;
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const KEY_PATTERN = new RegExp(`^${API_KEY_PREFIX}[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}$`);
+
+export interface GeneratedKey {
+  /** The secret: handed to the user once, never stored. */
+  key: string;
+  /** What the database stores and looks up. */
+  hash: string;
+  /** A non-secret reminder of which key this is, e.g. `xta_7fQz…`. */
+  hint: string;
+}
+
+export type ParsedKey = { ok: true; key: string } | { ok: false; reason: "LEGACY_PREFIX" | "MALFORMED" };
+
+export function generateApiKey(): GeneratedKey {
+  const body = encodeBase62(randomBytes(SECRET_BYTES), BODY_LENGTH);
+  const unchecked = API_KEY_PREFIX + body;
+  const key = unchecked + checksumOf(unchecked);
+  return { key, hash: hashApiKey(key), hint: hintOf(key) };
+}
+
+/** Checks shape and checksum only; says nothing about whether the key exists. */
+export function parseApiKey(candidate: string): ParsedKey {
+  if (candidate.startsWith(LEGACY_PREFIX)) return { ok: false, reason: "LEGACY_PREFIX" };
+  if (candidate.length !== API_KEY_LENGTH || !KEY_PATTERN.test(candidate)) return { ok: false, reason: "MALFORMED" };
+  const unchecked = candidate.slice(0, -CHECKSUM_LENGTH);
+  const expected = Buffer.from(checksumOf(unchecked));
+  const actual = Buffer.from(candidate.slice(-CHECKSUM_LENGTH));
+  if (!timingSafeEqual(expected, actual)) return { ok: false, reason: "MALFORMED" };
+  return { ok: true, key: candidate };
+}
+
+/**
+ * A fast hash is right here: the key carries 256 random bits, so no dictionary or brute force
+ * can reach it, and a slow hash (bcrypt) would only cap authentication at a few per second.
+ */
+export function hashApiKey(key: string): string {
+  return createHash("sha256").update(key, "utf8").digest("hex");
+}
+
+export function hashesEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, "utf8");
+  const right = Buffer.from(b, "utf8");
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+export function hintOf(key: string): string {
+  return key.slice(0, API_KEY_PREFIX.length + HINT_BODY_CHARS) + "…";
+}
+
+function checksumOf(text: string): string {
+  return encodeBase62(uint32Bytes(crc32(text)), CHECKSUM_LENGTH);
+}
+
+function encodeBase62(bytes: Buffer, width: number): string {
+  let value = BigInt("0x" + (bytes.toString("hex") || "0"));
+  let out = "";
+  for (let i = 0; i < width; i++) {
+    out = BASE62[Number(value % 62n)] + out;
+    value /= 62n;
+  }
+  if (value !== 0n) throw new RangeError("value does not fit the requested base62 width");
+  return out;
+}
+
+function uint32Bytes(value: number): Buffer {
+  const buffer = Buffer.alloc(4);
+  buffer.writeUInt32BE(value >>> 0);
+  return buffer;
+}

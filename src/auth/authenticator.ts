@@ -1,0 +1,78 @@
+import bcrypt from "bcrypt";
+import type { DataSource } from "typeorm";
+import { fromSqlBoolean, fromSqlDateTime } from "../db/data-source";
+import { isExpired } from "../entities/api-key.entity";
+import type { AuthFailureReason } from "../errors";
+import type { LastUsedRecorder } from "../services/last-used-recorder";
+import { hashApiKey, hashesEqual, parseApiKey } from "./api-key-format";
+import type { Credentials } from "./credentials";
+import type { Identity } from "./identity";
+
+export type AuthResult = { ok: true; identity: Identity | null } | { ok: false; reason: Exclude<AuthFailureReason, "MISSING"> };
+
+// Compared against when the email is unknown, so the response time does not reveal which emails exist.
+const DUMMY_PASSWORD_HASH = bcrypt.hashSync("timing-equaliser-not-a-password", 10);
+
+const KEY_LOOKUP_SQL = `SELECT k.id AS key_id, k.key_hash, k.expires_at, k.last_used_at, k.read_only,
+  u.id AS user_id, u.email, u.is_admin, u.active
+  FROM api_keys k INNER JOIN users u ON u.id = k.owner_id
+  WHERE k.key_hash = ?`;
+
+/** Credentials in, identity out: the only place that decides who a request is. */
+export class Authenticator {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly lastUsed: LastUsedRecorder,
+  ) {}
+
+  async authenticate(credentials: Credentials, now: Date = new Date()): Promise<AuthResult> {
+    switch (credentials.kind) {
+      case "none":
+        return { ok: true, identity: null };
+      case "malformed":
+        return { ok: false, reason: "MALFORMED" };
+      case "apikey":
+        return this.authenticateKey(credentials.key, now);
+      case "password":
+        return this.authenticatePassword(credentials.email, credentials.password);
+    }
+  }
+
+  private async authenticateKey(candidate: string, now: Date): Promise<AuthResult> {
+    const parsed = parseApiKey(candidate);
+    if (!parsed.ok) return { ok: false, reason: parsed.reason }; // no database work for garbage
+    const hash = hashApiKey(parsed.key);
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(KEY_LOOKUP_SQL, [hash]);
+    const row = rows[0];
+    if (!row || !hashesEqual(String(row.key_hash), hash)) return { ok: false, reason: "INVALID" };
+    if (!fromSqlBoolean(row.active)) return { ok: false, reason: "INVALID" };
+    if (isExpired(fromSqlDateTime(row.expires_at), now)) return { ok: false, reason: "EXPIRED" };
+    const keyId = Number(row.key_id);
+    this.lastUsed.record(keyId, fromSqlDateTime(row.last_used_at), now);
+    return {
+      ok: true,
+      identity: {
+        userId: Number(row.user_id),
+        email: String(row.email),
+        isAdmin: fromSqlBoolean(row.is_admin),
+        method: "apikey",
+        keyId,
+        readOnly: fromSqlBoolean(row.read_only),
+      },
+    };
+  }
+
+  private async authenticatePassword(email: string, password: string): Promise<AuthResult> {
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      "SELECT id, email, password_hash, is_admin, active FROM users WHERE email = ?",
+      [email.trim().toLowerCase()],
+    );
+    const row = rows[0];
+    const matches = await bcrypt.compare(password, row ? String(row.password_hash) : DUMMY_PASSWORD_HASH);
+    if (!row || !matches || !fromSqlBoolean(row.active)) return { ok: false, reason: "INVALID" };
+    return {
+      ok: true,
+      identity: { userId: Number(row.id), email: String(row.email), isAdmin: fromSqlBoolean(row.is_admin), method: "password", keyId: null, readOnly: false },
+    };
+  }
+}

@@ -1,0 +1,13 @@
+export type AuthMethod = "apikey" | "password";
+
+/** Who is making the request, as established once per request by the authenticator. */
+export interface Identity {
+  userId: number;
+  email: string;
+  isAdmin: boolean;
+  method: AuthMethod;
+  /** Set when the request came with an API key. */
+  keyId: number | null;
+  /** A read-only key may run queries only. */
+  readOnly: boolean;
+}

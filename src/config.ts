@@ -1,0 +1,148 @@
+import path from "node:path";
+
+export type DatabaseConfig =
+  | { kind: "sqlite"; path: string } // path ":memory:" for an in-memory database
+  | { kind: "mysql"; url: string; host: string; port: number; user: string; password: string; database: string };
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface Config {
+  database: DatabaseConfig;
+  port: number;
+  host: string;
+  adminEmail?: string;
+  adminPassword?: string;
+  logLevel: LogLevel;
+  /** Largest accepted request body; bigger bodies get 413 before any parsing. */
+  maxBodyBytes: number;
+  /** How long a key's lastUsedAt may lag behind real use. */
+  lastUsedMinIntervalMs: number;
+  /** How often pending lastUsedAt updates are written. */
+  lastUsedFlushIntervalMs: number;
+  /** Introspection and the landing page; on unless NODE_ENV=production. */
+  introspection: boolean;
+  /** Shown in the WWW-Authenticate challenge. */
+  authRealm: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const LOG_LEVELS: LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+export const DEFAULT_SQLITE_PATH = path.join("data", "external-tool-access.sqlite");
+
+/**
+ * Reads and validates every variable at once, so a bad deployment reports all of its
+ * mistakes in one go instead of one per restart.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    if (!/^\d+$/.test(raw.trim())) {
+      problems.push(`${name} must be a whole number, got "${raw}"`);
+      return fallback;
+    }
+    const value = Number(raw.trim());
+    if (value < min || value > max) problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === "") return fallback;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${env[name]}"`);
+    return fallback;
+  };
+
+  const database = parseDatabaseUrl(env.DATABASE_URL, problems);
+  const port = integer("PORT", 4000, 0, 65535);
+  const host = env.HOST?.trim() || "0.0.0.0";
+
+  const adminEmail = env.ADMIN_EMAIL?.trim() || undefined;
+  const adminPassword = env.ADMIN_PASSWORD || undefined;
+  if (adminEmail && !isPlausibleEmail(adminEmail)) problems.push(`ADMIN_EMAIL is not an email address: "${adminEmail}"`);
+  if (adminPassword !== undefined) {
+    const passwordProblem = describePasswordProblem(adminPassword);
+    if (passwordProblem) problems.push(`ADMIN_PASSWORD ${passwordProblem}`); // never echo the value
+  }
+
+  const logLevelRaw = (env.LOG_LEVEL?.trim().toLowerCase() || "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevelRaw)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${env.LOG_LEVEL}"`);
+
+  const config: Config = {
+    database,
+    port,
+    host,
+    adminEmail,
+    adminPassword,
+    logLevel: LOG_LEVELS.includes(logLevelRaw) ? logLevelRaw : "info",
+    maxBodyBytes: integer("MAX_BODY_BYTES", 100 * 1024, 1024, 50 * 1024 * 1024),
+    lastUsedMinIntervalMs: integer("LAST_USED_MIN_INTERVAL_MS", 60_000, 0, 24 * 3600_000),
+    lastUsedFlushIntervalMs: integer("LAST_USED_FLUSH_INTERVAL_MS", 10_000, 10, 3600_000),
+    introspection: boolean("INTROSPECTION", env.NODE_ENV !== "production"),
+    authRealm: env.AUTH_REALM?.trim() || "External Tool Access",
+  };
+  if (/["\\\r\n]/.test(config.authRealm)) problems.push("AUTH_REALM must not contain quotes, backslashes or line breaks");
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function parseDatabaseUrl(raw: string | undefined, problems: string[]): DatabaseConfig {
+  const value = raw?.trim();
+  if (!value) return { kind: "sqlite", path: DEFAULT_SQLITE_PATH };
+  if (value.startsWith("sqlite:")) {
+    const file = value.slice("sqlite:".length).replace(/^\/\//, "");
+    if (!file) {
+      problems.push('DATABASE_URL "sqlite:" needs a path, e.g. sqlite:./data/app.sqlite or sqlite::memory:');
+      return { kind: "sqlite", path: DEFAULT_SQLITE_PATH };
+    }
+    return { kind: "sqlite", path: file };
+  }
+  if (/^(mysql|mariadb):\/\//.test(value)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      problems.push("DATABASE_URL is not a valid mysql:// URL");
+      return { kind: "sqlite", path: DEFAULT_SQLITE_PATH };
+    }
+    const database = decodeURIComponent(url.pathname.replace(/^\//, ""));
+    if (!database) problems.push("DATABASE_URL must name a database, e.g. mysql://user:pass@host:3306/apikeys");
+    if (!url.hostname) problems.push("DATABASE_URL must name a host");
+    return {
+      kind: "mysql",
+      url: value,
+      host: url.hostname,
+      port: url.port ? Number(url.port) : 3306,
+      user: decodeURIComponent(url.username) || "root",
+      password: decodeURIComponent(url.password),
+      database,
+    };
+  }
+  // Do not echo the value: it may hold a database password.
+  problems.push("DATABASE_URL must start with sqlite: or mysql:// (or mariadb://)");
+  return { kind: "sqlite", path: DEFAULT_SQLITE_PATH };
+}
+
+export function isPlausibleEmail(email: string): boolean {
+  return email.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(email);
+}
+
+export const PASSWORD_MIN_LENGTH = 8;
+/** bcrypt reads only the first 72 bytes; longer passwords would be silently truncated. */
+export const PASSWORD_MAX_BYTES = 72;
+
+export function describePasswordProblem(password: string): string | null {
+  if (password.length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
+  if (Buffer.byteLength(password, "utf8") > PASSWORD_MAX_BYTES) return `must be at most ${PASSWORD_MAX_BYTES} bytes`;
+  return null;
+}

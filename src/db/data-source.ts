@@ -1,0 +1,63 @@
+import fs from "node:fs";
+import path from "node:path";
+import { DataSource, DataSourceOptions } from "typeorm";
+import type { DatabaseConfig } from "../config";
+import { ApiKey } from "../entities/api-key.entity";
+import { ExternalToolSettings } from "../entities/external-tool-settings.entity";
+import { User } from "../entities/user.entity";
+import { InitialSchema1764237600000 } from "../migrations/1764237600000-initial-schema";
+
+export const ENTITIES = [User, ApiKey, ExternalToolSettings];
+export const MIGRATIONS = [InitialSchema1764237600000];
+
+export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
+  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;
+  if (database.kind === "sqlite") {
+    if (database.path !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(database.path)), { recursive: true });
+    return {
+      ...common,
+      type: "better-sqlite3",
+      database: database.path,
+      enableWAL: database.path !== ":memory:",
+      // Concurrent writers (a CLI beside the server) wait instead of failing with SQLITE_BUSY.
+      prepareDatabase: (db: { pragma(statement: string): unknown }) => {
+        db.pragma("busy_timeout = 5000");
+      },
+    };
+  }
+  return {
+    ...common,
+    type: "mysql",
+    host: database.host,
+    port: database.port,
+    username: database.user,
+    password: database.password,
+    database: database.database,
+    // Every DATETIME is UTC on the wire; the server's own time zone never matters.
+    timezone: "Z",
+    charset: "utf8mb4_unicode_ci",
+    connectTimeout: 5000,
+    extra: { connectionLimit: 10, enableKeepAlive: true },
+  };
+}
+
+export function createDataSource(database: DatabaseConfig): DataSource {
+  return new DataSource(dataSourceOptions(database));
+}
+
+/** Dates as both drivers compare them in raw SQL: UTC `YYYY-MM-DD HH:MM:SS.mmm`. */
+export function toSqlDateTime(date: Date): string {
+  return date.toISOString().replace("T", " ").replace("Z", "");
+}
+
+/** SQLite hands back the stored UTC text; mysql2 hands back a Date. */
+export function fromSqlDateTime(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  const text = String(value);
+  return new Date(text.includes("T") ? text : text.replace(" ", "T") + "Z");
+}
+
+export function fromSqlBoolean(value: unknown): boolean {
+  return value === true || value === 1 || value === "1";
+}

@@ -1,0 +1,62 @@
+import { GraphQLError } from "graphql";
+
+/** The one message every authentication or authorization failure carries (LabKey's wording). */
+export const PERMISSION_DENIED_MESSAGE = "User does not have permission to perform this operation.";
+export const API_KEYS_DISABLED_MESSAGE = "API key generation is currently not enabled on this server.";
+
+/**
+ * Why a credential was refused. INVALID covers unknown or revoked keys, wrong passwords,
+ * unknown emails and deactivated users alike, so a caller cannot enumerate any of them.
+ */
+export type AuthFailureReason = "MISSING" | "EXPIRED" | "LEGACY_PREFIX" | "MALFORMED" | "INVALID";
+
+export const AUTH_FAILURE_HINTS: Record<AuthFailureReason, string> = {
+  MISSING: "This operation needs credentials: HTTP Basic with username apikey and your API key as the password.",
+  EXPIRED: "The API key has expired. Generate a new one.",
+  LEGACY_PREFIX: 'Remove the "apikey|" prefix: the key is the text after it.',
+  MALFORMED: "The credentials could not be read: check the Authorization header and that the whole key was copied.",
+  INVALID: "The credentials were not accepted.",
+};
+
+export class UnauthenticatedError extends GraphQLError {
+  constructor(readonly reason: AuthFailureReason) {
+    super(PERMISSION_DENIED_MESSAGE, {
+      extensions: { code: "UNAUTHENTICATED", reason, hint: AUTH_FAILURE_HINTS[reason], http: { status: 401 } },
+    });
+  }
+}
+
+export class ForbiddenError extends GraphQLError {
+  constructor(message = PERMISSION_DENIED_MESSAGE) {
+    super(message, { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
+  }
+}
+
+export class BadUserInputError extends GraphQLError {
+  constructor(message: string, argumentName?: string) {
+    super(message, { extensions: { code: "BAD_USER_INPUT", ...(argumentName ? { argumentName } : {}), http: { status: 400 } } });
+  }
+}
+
+export class NotFoundError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: "NOT_FOUND", http: { status: 404 } } });
+  }
+}
+
+export const INTERNAL_ERROR_MESSAGE = "Internal server error";
+
+/** Codes this service sets on purpose; anything else reaching the client is masked. */
+export const PUBLIC_ERROR_CODES = new Set([
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "BAD_USER_INPUT",
+  "NOT_FOUND",
+  // Apollo's own request-level codes: they describe the client's request, never our internals.
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+]);

@@ -1,0 +1,65 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { ADMIN } from "../auth/auth-checker";
+import type { AuthenticatedContext } from "../auth/context.type";
+import { ApiKey } from "../entities/api-key.entity";
+import type { ApiKeyService } from "../services/api-key.service";
+import { ApiKeyConnection } from "./types/api-key-connection.type";
+import { ApiKeysArgs } from "./types/api-keys.args";
+import { GenerateApiKeyArgs } from "./types/generate-api-key.args";
+import { GeneratedApiKey } from "./types/generated-api-key.type";
+
+@Resolver(() => ApiKey)
+export class ApiKeyResolver {
+  constructor(private readonly keys: ApiKeyService) {}
+
+  @Authorized()
+  @Query(() => [ApiKey], { description: "The caller's own API keys (session keys are not listed)." })
+  myApiKeys(@Ctx() { identity }: AuthenticatedContext): Promise<ApiKey[]> {
+    return this.keys.listForOwner(identity.userId);
+  }
+
+  @Authorized(ADMIN)
+  @Query(() => ApiKeyConnection, { description: "Admin: every API key on the server, by owner; session keys are not listed." })
+  async apiKeys(@Args(() => ApiKeysArgs) args: ApiKeysArgs): Promise<ApiKeyConnection> {
+    const page = await this.keys.list(args);
+    return {
+      nodes: page.nodes,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+      countTotal: page.countTotal,
+      totalCount: 0, // resolved lazily by ApiKeyConnectionResolver
+    };
+  }
+
+  @Authorized()
+  @Mutation(() => GeneratedApiKey, { description: "Generate a key for the caller. The secret is returned here once and can never be retrieved again." })
+  generateApiKey(@Args(() => GenerateApiKeyArgs) args: GenerateApiKeyArgs, @Ctx() { identity }: AuthenticatedContext): Promise<GeneratedApiKey> {
+    return this.keys.generate(identity.userId, args);
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: "Delete one of the caller's own keys." })
+  async deleteMyApiKey(@Arg("id", () => ID) id: string, @Ctx() { identity }: AuthenticatedContext): Promise<boolean> {
+    await this.keys.deleteOwn(identity.userId, id);
+    return true;
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => Int, { description: "Admin: revoke the given keys; returns how many were revoked." })
+  revokeApiKeys(@Arg("ids", () => [ID]) ids: string[]): Promise<number> {
+    return this.keys.revoke(ids);
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => Int, { description: "Admin: revoke every API key on the server; returns how many were revoked." })
+  revokeAllApiKeys(): Promise<number> {
+    return this.keys.revokeAll();
+  }
+}
+
+@Resolver(() => ApiKeyConnection)
+export class ApiKeyConnectionResolver {
+  @FieldResolver(() => Int)
+  totalCount(@Root() connection: ApiKeyConnection): Promise<number> {
+    return connection.countTotal();
+  }
+}

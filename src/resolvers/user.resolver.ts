@@ -1,0 +1,33 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { ADMIN } from "../auth/auth-checker";
+import type { AuthenticatedContext } from "../auth/context.type";
+import { User } from "../entities/user.entity";
+import { UnauthenticatedError } from "../errors";
+import type { UserService } from "../services/user.service";
+import { CreateUserInput } from "./types/create-user.input";
+
+@Resolver(() => User)
+export class UserResolver {
+  constructor(private readonly users: UserService) {}
+
+  @Authorized()
+  @Query(() => User, { description: "The authenticated user." })
+  async me(@Ctx() { identity }: AuthenticatedContext): Promise<User> {
+    const user = await this.users.findById(identity.userId);
+    // Deleted between authentication and this read.
+    if (!user) throw new UnauthenticatedError("INVALID");
+    return user;
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => User, { description: "Admin." })
+  createUser(@Arg("input", () => CreateUserInput) input: CreateUserInput): Promise<User> {
+    return this.users.create(input);
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => User, { description: "Admin: a deactivated user's keys and password stop authenticating; nothing is deleted." })
+  setUserActive(@Arg("id", () => ID) id: string, @Arg("active", () => Boolean) active: boolean, @Ctx() { identity }: AuthenticatedContext): Promise<User> {
+    return this.users.setActive(id, active, identity.userId);
+  }
+}

@@ -1,0 +1,288 @@
+import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import type { GraphQLFormattedError } from "graphql";
+import { randomUUID } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import { Authenticator } from "./auth/authenticator";
+import type { Context } from "./auth/context.type";
+import { parseCredentials } from "./auth/credentials";
+import type { Identity } from "./auth/identity";
+import type { Config } from "./config";
+import { AUTH_FAILURE_HINTS, type AuthFailureReason, INTERNAL_ERROR_MESSAGE, PERMISSION_DENIED_MESSAGE, PUBLIC_ERROR_CODES } from "./errors";
+import { createSchema } from "./schema";
+import type { Services } from "./services";
+
+export interface AppDependencies {
+  config: Config;
+  dataSource: DataSource;
+  logger: Logger;
+  services: Services;
+}
+
+export interface App {
+  httpServer: http.Server;
+  /** Resolves with the bound port (pass port 0 for any free one). */
+  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /** Stops accepting, lets in-flight requests finish, flushes lastUsedAt. Leaves the DataSource open. */
+  stop(): Promise<void>;
+}
+
+/** Keeps a 100 KB Authorization header answerable with a clean 401 instead of Node's 431. */
+const MAX_HEADER_BYTES = 256 * 1024;
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  // A response may hold a freshly generated key: no cache may keep it.
+  "cache-control": "no-store",
+};
+
+export async function createApp({ config, dataSource, logger, services }: AppDependencies): Promise<App> {
+  const authenticator = new Authenticator(dataSource, services.lastUsed);
+  const apollo = new ApolloServer<Context>({
+    schema: await createSchema(services),
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => maskError(formatted, error, logger),
+    plugins: config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+  services.lastUsed.start();
+
+  const challenge = `Basic realm="${config.authRealm}", charset="UTF-8"`;
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestLog): Promise<void> {
+    const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
+    const auth = await authenticator.authenticate(credentials);
+    if (!auth.ok) {
+      log.reason = auth.reason;
+      return sendAuthFailure(res, auth.reason, challenge);
+    }
+    log.identity = auth.identity;
+
+    let body: unknown = undefined;
+    if (req.method === "POST") {
+      const read = await readBody(req, config.maxBodyBytes);
+      if (!read.ok) return sendError(res, 413, "BAD_REQUEST", `Request body is larger than ${config.maxBodyBytes} bytes.`);
+      body = read.text;
+      if (/^application\/(graphql-response\+)?json\b/i.test(req.headers["content-type"] ?? "") || /\bjson\b/i.test(req.headers["content-type"] ?? "")) {
+        try {
+          body = read.text === "" ? {} : JSON.parse(read.text);
+        } catch {
+          return sendError(res, 400, "BAD_REQUEST", "Request body is not valid JSON.");
+        }
+      }
+    }
+
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp };
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
+      context: async () => context,
+    });
+    if (response.status === 401) response.headers.set("www-authenticate", challenge);
+    await writeGraphQLResponse(res, response);
+  }
+
+  async function handleReady(res: ServerResponse): Promise<void> {
+    try {
+      await dataSource.query("SELECT 1");
+      const pending = await dataSource.showMigrations();
+      if (pending) return sendJson(res, 503, { status: "unavailable", reason: "migrations pending" });
+      sendJson(res, 200, { status: "ready" });
+    } catch {
+      sendJson(res, 503, { status: "unavailable", reason: "database unreachable" });
+    }
+  }
+
+  const httpServer = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    const started = process.hrtime.bigint();
+    const log: RequestLog = { requestId: randomUUID(), clientIp: req.socket.remoteAddress ?? "", identity: null };
+    res.setHeader("x-request-id", log.requestId);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+
+    const done = () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.info(
+        {
+          requestId: log.requestId,
+          method: req.method,
+          path: req.url?.split("?")[0],
+          status: res.statusCode,
+          durationMs: Math.round(durationMs * 1000) / 1000,
+          clientIp: log.clientIp,
+          userId: log.identity?.userId,
+          email: log.identity?.email,
+          authMethod: log.identity?.method,
+          keyId: log.identity?.keyId ?? undefined,
+          authFailure: log.reason,
+        },
+        "request",
+      );
+    };
+
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://localhost");
+    } catch {
+      sendError(res, 400, "BAD_REQUEST", "Malformed request URL.");
+      return done();
+    }
+    let handled: Promise<void>;
+    switch (url.pathname) {
+      case "/graphql":
+        handled = handleGraphQL(req, res, url, log);
+        break;
+      case "/healthz":
+        handled = Promise.resolve(sendJson(res, 200, { status: "ok" }));
+        break;
+      case "/readyz":
+        handled = handleReady(res);
+        break;
+      default:
+        handled = Promise.resolve(sendError(res, 404, "NOT_FOUND", "Not found. The GraphQL endpoint is /graphql."));
+    }
+    handled
+      .catch((error: unknown) => {
+        logger.error({ err: error, requestId: log.requestId }, "request failed");
+        if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE);
+        else res.destroy();
+      })
+      .finally(done);
+  });
+  httpServer.headersTimeout = 20_000;
+  httpServer.requestTimeout = 30_000;
+  // Node answers its own parse errors (bad request line, oversize headers) here; keep them clean too.
+  httpServer.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+    const body = JSON.stringify({ errors: [{ message: status === 431 ? "Request headers too large." : "Malformed HTTP request.", extensions: { code: "BAD_REQUEST" } }] });
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    httpServer,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off("error", reject);
+          const address = httpServer.address() as AddressInfo;
+          const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+          resolve({ port: address.port, url: `http://${shownHost}:${address.port}/graphql` });
+        });
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeIdleConnections();
+        await closed;
+        await apollo.stop();
+        await services.lastUsed.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+interface RequestLog {
+  requestId: string;
+  clientIp: string;
+  identity: Identity | null;
+  reason?: AuthFailureReason;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true; text: string } | { ok: false }> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ ok: false });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    req.on("data", (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size > limit) {
+        settled = true;
+        req.resume(); // drain the rest without keeping it
+        resolve({ ok: false });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (!settled) {
+        settled = true;
+        resolve({ ok: true, text: Buffer.concat(chunks).toString("utf8") });
+      }
+    });
+    req.on("error", (error) => {
+      if (!settled) {
+        settled = true;
+        reject(error);
+      }
+    });
+  });
+}
+
+async function writeGraphQLResponse(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
+  res.statusCode = response.status ?? 200;
+  for (const [name, value] of response.headers) res.setHeader(name, value);
+  if (response.body.kind === "complete") {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+function sendAuthFailure(res: ServerResponse, reason: AuthFailureReason, challenge: string): void {
+  sendJson(
+    res,
+    401,
+    { errors: [{ message: PERMISSION_DENIED_MESSAGE, extensions: { code: "UNAUTHENTICATED", reason, hint: AUTH_FAILURE_HINTS[reason] } }] },
+    { "www-authenticate": challenge },
+  );
+}
+
+const INVALID_VARIABLE = /^Variable "\$([^"]+)" got invalid value /;
+
+/**
+ * What the client may see: our own codes and GraphQL's request errors pass; anything else
+ * (a driver error, a bug) becomes a bare INTERNAL_SERVER_ERROR and is logged here in full.
+ */
+function maskError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+  const code = String(formatted.extensions?.code ?? "");
+  if (INVALID_VARIABLE.test(formatted.message)) {
+    // graphql-js echoes the whole submitted value, which may be a password: keep only the reason.
+    const name = INVALID_VARIABLE.exec(formatted.message)![1];
+    const inner = (error as { originalError?: { message?: string } })?.originalError?.message;
+    return { ...formatted, message: `Variable "$${name}" got an invalid value${inner ? `: ${inner}` : "."}` };
+  }
+  if (PUBLIC_ERROR_CODES.has(code)) return formatted;
+  logger.error({ err: error }, "unexpected error in GraphQL execution");
+  return { message: INTERNAL_ERROR_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+}

@@ -1,0 +1,83 @@
+import type { DataSource } from "typeorm";
+import type { Logger } from "pino";
+import { toSqlDateTime } from "../db/data-source";
+
+export interface LastUsedRecorderOptions {
+  /** A key whose stored lastUsedAt is younger than this is not queued again. */
+  minIntervalMs: number;
+  flushIntervalMs: number;
+  /** Bounds memory if the database stays away for long: newer keys wait for the next use. */
+  maxPending?: number;
+}
+
+/**
+ * Write-behind for ApiKey.lastUsedAt: authentication only notes the use in memory; a timer
+ * writes the notes in one transaction. A request therefore never waits on a write, and a key
+ * used a thousand times a minute costs one UPDATE a minute.
+ */
+export class LastUsedRecorder {
+  private pending = new Map<number, Date>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private readonly maxPending: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: LastUsedRecorderOptions,
+    private readonly logger: Logger,
+  ) {
+    this.maxPending = options.maxPending ?? 100_000;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  record(keyId: number, storedLastUsedAt: Date | null, now: Date = new Date()): void {
+    if (storedLastUsedAt && now.getTime() - storedLastUsedAt.getTime() < this.options.minIntervalMs) return;
+    if (this.pending.has(keyId) || this.pending.size >= this.maxPending) return;
+    this.pending.set(keyId, now);
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and writes whatever is pending (called on shutdown). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    // One flush at a time; a caller arriving mid-flush waits for it, then flushes what is new.
+    while (this.flushing) await this.flushing;
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    this.flushing = this.write(batch).finally(() => {
+      this.flushing = null;
+    });
+    await this.flushing;
+  }
+
+  private async write(batch: Map<number, Date>): Promise<void> {
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        for (const [keyId, usedAt] of batch) {
+          const at = toSqlDateTime(usedAt);
+          // Never move lastUsedAt backwards: another instance may have written a later use.
+          await manager.query("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)", [at, keyId, at]);
+        }
+      });
+    } catch (error) {
+      for (const [keyId, usedAt] of batch) {
+        if (!this.pending.has(keyId) && this.pending.size < this.maxPending) this.pending.set(keyId, usedAt);
+      }
+      this.logger.warn({ err: error, pending: this.pending.size }, "could not write lastUsedAt; will retry");
+    }
+  }
+}
