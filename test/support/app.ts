@@ -1,0 +1,145 @@
+import "reflect-metadata";
+import { Writable } from "node:stream";
+import type { Logger } from "pino";
+import { type Config, loadConfig } from "../../src/config";
+import { createLogger } from "../../src/logger";
+import { type App, createApp } from "../../src/server";
+import { createServices, type Services } from "../../src/services";
+import { createTestDatabase, type TestDatabase } from "./database";
+
+export interface Credentials {
+  basic?: [username: string, password: string];
+  apikey?: string;
+  headers?: Record<string, string>;
+}
+
+export interface GraphQLResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, any>; path?: string[] }> };
+}
+
+export interface TestUser {
+  id: number;
+  email: string;
+  password: string;
+}
+
+export interface TestApp {
+  url: string;
+  port: number;
+  db: TestDatabase;
+  config: Config;
+  services: Services;
+  logger: Logger;
+  /** Every log line written so far (JSON text). */
+  logLines: string[];
+  /** Every response body received, with the operation it answered. */
+  responses: Array<{ query: string; body: string }>;
+  /** Every secret a test created: generated keys and passwords. */
+  secrets: Set<string>;
+  graphql<T = any>(query: string, variables?: Record<string, unknown>, credentials?: Credentials): Promise<GraphQLResult<T>>;
+  post(body: string, headers?: Record<string, string>, path?: string): Promise<{ status: number; headers: Headers; text: string }>;
+  createUser(email: string, options?: { isAdmin?: boolean; password?: string }): Promise<TestUser>;
+  setKeysEnabled(enabled: boolean): Promise<void>;
+  generateKey(user: TestUser, args?: { description?: string; readOnly?: boolean }): Promise<{ key: string; id: string }>;
+  /** Fails with the offending text if a secret appears outside generateApiKey's responses. */
+  assertNoSecretLeaks(): void;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const basic = (username: string, password: string): Credentials => ({ basic: [username, password] });
+export const viaKey = (key: string): Credentials => basic("apikey", key);
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      logLines.push(String(chunk));
+      callback();
+    },
+  });
+  const config = { ...loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", ...env }), database: db.config };
+  const logger = createLogger(config.logLevel, sink);
+  // Cost 4 keeps the suite fast; production uses 12 (checked in the user service test).
+  const services = createServices(db.dataSource, config, logger, { bcryptCost: 4 });
+  const app: App = await createApp({ config, dataSource: db.dataSource, logger, services });
+  const { port } = await app.listen(0, "127.0.0.1");
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const responses: TestApp["responses"] = [];
+  const secrets = new Set<string>();
+
+  const headersFor = (credentials?: Credentials): Record<string, string> => {
+    const headers: Record<string, string> = { "content-type": "application/json", ...(credentials?.headers ?? {}) };
+    if (credentials?.basic) headers.authorization = "Basic " + Buffer.from(credentials.basic.join(":"), "utf8").toString("base64");
+    if (credentials?.apikey !== undefined) headers.apikey = credentials.apikey;
+    return headers;
+  };
+
+  const testApp: TestApp = {
+    url,
+    port,
+    db,
+    config,
+    services,
+    logger,
+    logLines,
+    responses,
+    secrets,
+    async graphql(query, variables, credentials) {
+      const response = await fetch(url, { method: "POST", headers: headersFor(credentials), body: JSON.stringify({ query, variables }) });
+      const text = await response.text();
+      responses.push({ query, body: text });
+      const body = JSON.parse(text);
+      const generated = body?.data?.generateApiKey?.key;
+      if (typeof generated === "string") secrets.add(generated);
+      return { status: response.status, headers: response.headers, body };
+    },
+    async post(body, headers = {}, path = "/graphql") {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", headers, body });
+      const text = await response.text();
+      responses.push({ query: body, body: text });
+      return { status: response.status, headers: response.headers, text };
+    },
+    async createUser(email, options = {}) {
+      const password = options.password ?? `pw-${email}-Secret!`;
+      secrets.add(password);
+      const user = await services.users.create({ email, password, isAdmin: options.isAdmin ?? false });
+      return { id: user.id, email: user.email, password };
+    },
+    async setKeysEnabled(enabled) {
+      await services.settings.update({ apiKeysEnabled: enabled });
+    },
+    async generateKey(user, args = {}) {
+      const result = await testApp.graphql(
+        `mutation Generate($description: String, $readOnly: Boolean) { generateApiKey(description: $description, readOnly: $readOnly) { key apiKey { id } } }`,
+        args,
+        basic(user.email, user.password),
+      );
+      if (!result.body.data?.generateApiKey) throw new Error(`generateApiKey failed: ${JSON.stringify(result.body.errors)}`);
+      return { key: result.body.data.generateApiKey.key, id: result.body.data.generateApiKey.apiKey.id };
+    },
+    assertNoSecretLeaks() {
+      for (const secret of secrets) {
+        const line = logLines.find((text) => text.includes(secret));
+        if (line) throw new Error(`a secret appears in a log line: ${line.slice(0, 200)}`);
+        const response = responses.find((r) => !/generateApiKey/.test(r.query) && r.body.includes(secret));
+        if (response) throw new Error(`a secret appears in the response to: ${response.query.slice(0, 200)}`);
+      }
+    },
+    async reset() {
+      await services.lastUsed.flush();
+      await db.reset();
+    },
+    async close() {
+      await app.stop();
+      await db.destroy();
+    },
+  };
+  return testApp;
+}
+
+/** The first error's code, or undefined. */
+export const errorCode = (result: GraphQLResult) => result.body.errors?.[0]?.extensions?.code;
