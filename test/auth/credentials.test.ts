@@ -1,0 +1,51 @@
+import { parseCredentials } from "../../src/auth/credentials";
+
+const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+
+describe("credential parsing", () => {
+  test("no headers: none", () => {
+    expect(parseCredentials({})).toEqual({ kind: "none" });
+  });
+
+  test("Basic apikey:<key>: an API key via Basic, username case-insensitive", () => {
+    expect(parseCredentials({ authorization: `Basic ${b64("apikey:xta_abc")}` })).toEqual({ kind: "apikey", key: "xta_abc", via: "basic" });
+    expect(parseCredentials({ authorization: `basic ${b64("APIKEY:xta_abc")}` })).toEqual({ kind: "apikey", key: "xta_abc", via: "basic" });
+  });
+
+  test("Basic email:password: a password credential; colons after the first belong to the password", () => {
+    expect(parseCredentials({ authorization: `Basic ${b64("a@b.org:pa:ss")}` })).toEqual({ kind: "password", email: "a@b.org", password: "pa:ss" });
+  });
+
+  test("unicode passwords survive decoding", () => {
+    expect(parseCredentials({ authorization: `Basic ${b64("a@b.org:pässwörd✓")}` })).toEqual({ kind: "password", email: "a@b.org", password: "pässwörd✓" });
+  });
+
+  test("apikey header: an API key via header, trimmed", () => {
+    expect(parseCredentials({ apikey: "  xta_abc " })).toEqual({ kind: "apikey", key: "xta_abc", via: "header" });
+  });
+
+  test("both present: Basic wins", () => {
+    expect(parseCredentials({ authorization: `Basic ${b64("apikey:one")}`, apikey: "two" })).toEqual({ kind: "apikey", key: "one", via: "basic" });
+  });
+
+  test.each([
+    ["non-Basic scheme", "Bearer abc"],
+    ["no value", "Basic"],
+    ["invalid base64", "Basic ***"],
+    ["unpadded base64", `Basic ${b64("apikey:abcd").replace(/=+$/, "")}`],
+    ["no colon", `Basic ${b64("apikey")}`],
+    ["empty password", `Basic ${b64("apikey:")}`],
+    ["empty username", `Basic ${b64(":x")}`],
+    ["control characters", `Basic ${b64("apikey:x\ny")}`],
+    ["invalid UTF-8", `Basic ${Buffer.from([0x61, 0x3a, 0xc3]).toString("base64")}`],
+    ["two values", `Basic ${b64("apikey:a")} ${b64("apikey:b")}`],
+    ["huge header", `Basic ${b64("apikey:" + "k".repeat(10_000))}`],
+  ])("%s: malformed", (_name, authorization) => {
+    expect(parseCredentials({ authorization })).toEqual({ kind: "malformed" });
+  });
+
+  test("empty or huge apikey header: malformed", () => {
+    expect(parseCredentials({ apikey: "" })).toEqual({ kind: "malformed" });
+    expect(parseCredentials({ apikey: "k".repeat(10_000) })).toEqual({ kind: "malformed" });
+  });
+});
