@@ -13,6 +13,7 @@ const databaseFree = ["/test/auth/api-key-format", "/test/auth/credentials", "/t
 
 module.exports = {
   maxWorkers: 2,
+  reporters: ["default", "<rootDir>/test/support/summary-line-reporter.js"],
   projects: [
     { ...base, displayName: "sqlite", setupFiles: ["<rootDir>/test/support/use-sqlite.ts"] },
     { ...base, displayName: "mariadb", setupFiles: ["<rootDir>/test/support/use-mariadb.ts"], testPathIgnorePatterns: ["/node_modules/", ...databaseFree] },
