@@ -117,3 +117,19 @@ describe("user resolver", () => {
     expect(me.body.data.me).toEqual({ email: "admin@localhost", isAdmin: true });
   });
 });
+
+describe("user deletion", () => {
+  test("deleting a user deletes their keys (foreign key cascade, on both databases)", async () => {
+    const app = await startTestApp();
+    try {
+      const bob = await app.createUser("bob@example.org");
+      await app.setKeysEnabled(true);
+      const { key } = await app.generateKey(bob);
+      await app.db.dataSource.query("DELETE FROM users WHERE id = ?", [bob.id]);
+      expect(await app.db.dataSource.query("SELECT id FROM api_keys")).toEqual([]);
+      expect((await app.graphql("{ me { id } }", undefined, { basic: ["apikey", key] })).status).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+});
