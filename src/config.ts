@@ -23,6 +23,10 @@ export interface Config {
   introspection: boolean;
   /** Shown in the WWW-Authenticate challenge. */
   authRealm: string;
+  /** How often the server purges expired keys past their retention; 0 disables the job. */
+  purgeIntervalMs: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -89,7 +93,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lastUsedFlushIntervalMs: integer("LAST_USED_FLUSH_INTERVAL_MS", 10_000, 10, 3600_000),
     introspection: boolean("INTROSPECTION", env.NODE_ENV !== "production"),
     authRealm: env.AUTH_REALM?.trim() || "External Tool Access",
+    purgeIntervalMs: integer("PURGE_INTERVAL_MS", 3600_000, 0, 7 * 24 * 3600_000),
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
+  if (config.purgeIntervalMs > 0 && config.purgeIntervalMs < 1000) problems.push("PURGE_INTERVAL_MS must be 0 (off) or at least 1000");
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) problems.push("METRICS_TOKEN must be at least 16 characters"); // never echo the value
   if (/["\\\r\n]/.test(config.authRealm)) problems.push("AUTH_REALM must not contain quotes, backslashes or line breaks");
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -12,18 +12,23 @@ import { parseCredentials } from "./auth/credentials";
 import type { Identity } from "./auth/identity";
 import type { Config } from "./config";
 import { AUTH_FAILURE_HINTS, type AuthFailureReason, INTERNAL_ERROR_MESSAGE, PERMISSION_DENIED_MESSAGE, PUBLIC_ERROR_CODES } from "./errors";
+import { Metrics, operationNameOf } from "./metrics";
 import { createSchema } from "./schema";
 import type { Services } from "./services";
+import { PurgeJob } from "./services/purge-job";
 
 export interface AppDependencies {
   config: Config;
   dataSource: DataSource;
   logger: Logger;
   services: Services;
+  /** Defaults to a fresh per-app Registry; pass one to share or inspect it. */
+  metrics?: Metrics;
 }
 
 export interface App {
   httpServer: http.Server;
+  metrics: Metrics;
   /** Resolves with the bound port (pass port 0 for any free one). */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   /** Stops accepting, lets in-flight requests finish, flushes lastUsedAt. Leaves the DataSource open. */
@@ -41,7 +46,9 @@ const SECURITY_HEADERS: Record<string, string> = {
   "cache-control": "no-store",
 };
 
-export async function createApp({ config, dataSource, logger, services }: AppDependencies): Promise<App> {
+export async function createApp({ config, dataSource, logger, services, metrics: injectedMetrics }: AppDependencies): Promise<App> {
+  const metrics = injectedMetrics ?? new Metrics({ dataSource, lastUsed: services.lastUsed, logger }, { token: config.metricsToken });
+  const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger);
   const authenticator = new Authenticator(dataSource, services.lastUsed);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(services),
@@ -52,12 +59,14 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
   });
   await apollo.start();
   services.lastUsed.start();
+  purgeJob.start();
 
   const challenge = `Basic realm="${config.authRealm}", charset="UTF-8"`;
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestLog): Promise<void> {
     const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
     const auth = await authenticator.authenticate(credentials);
+    metrics.observeAuth(credentials, auth);
     if (!auth.ok) {
       log.reason = auth.reason;
       return sendAuthFailure(res, auth.reason, challenge);
@@ -78,6 +87,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
       }
     }
 
+    log.operation = operationNameOf(body, url);
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
@@ -110,6 +120,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
 
     const done = () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      metrics.observeRequest(req.url?.split("?")[0], log.operation, res.statusCode, durationMs / 1000);
       logger.info(
         {
           requestId: log.requestId,
@@ -146,6 +157,9 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
       case "/readyz":
         handled = handleReady(res);
         break;
+      case "/metrics":
+        handled = metrics.handle(req, res);
+        break;
       default:
         handled = Promise.resolve(sendError(res, 404, "NOT_FOUND", "Not found. The GraphQL endpoint is /graphql."));
     }
@@ -170,6 +184,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
   let stopping: Promise<void> | null = null;
   return {
     httpServer,
+    metrics,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
@@ -187,6 +202,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
         httpServer.closeIdleConnections();
         await closed;
         await apollo.stop();
+        await purgeJob.stop();
         await services.lastUsed.stop();
       })();
       return stopping;
@@ -199,6 +215,7 @@ interface RequestLog {
   clientIp: string;
   identity: Identity | null;
   reason?: AuthFailureReason;
+  operation?: string;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

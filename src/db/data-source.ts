@@ -6,9 +6,10 @@ import { ApiKey } from "../entities/api-key.entity";
 import { ExternalToolSettings } from "../entities/external-tool-settings.entity";
 import { User } from "../entities/user.entity";
 import { InitialSchema1764237600000 } from "../migrations/1764237600000-initial-schema";
+import { ExpiredKeyRetention1764320000000 } from "../migrations/1764320000000-expired-key-retention";
 
 export const ENTITIES = [User, ApiKey, ExternalToolSettings];
-export const MIGRATIONS = [InitialSchema1764237600000];
+export const MIGRATIONS = [InitialSchema1764237600000, ExpiredKeyRetention1764320000000];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;

@@ -1,4 +1,4 @@
-import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Column, Entity, PrimaryColumn } from "typeorm";
 
 export enum ApiKeyExpiration {
@@ -25,6 +25,9 @@ export function expiryFor(expiration: ApiKeyExpiration, from: Date): Date | null
   return days === null ? null : new Date(from.getTime() + days * 24 * 3600_000);
 }
 
+export const DEFAULT_EXPIRED_KEY_RETENTION_DAYS = 30;
+export const MAX_EXPIRED_KEY_RETENTION_DAYS = 3650;
+
 /** The single row (id 1) of site-wide External Tool Access settings. */
 @ObjectType({ description: "Site-wide settings of the External Tool Access feature." })
 @Entity({ name: "external_tool_settings" })
@@ -43,6 +46,10 @@ export class ExternalToolSettings {
   @Field(() => Boolean, { description: "Whether users may generate session keys (bound to their login session)." })
   @Column({ name: "session_keys_enabled", type: "boolean", default: false })
   sessionKeysEnabled: boolean;
+
+  @Field(() => Int, { description: "Days an expired key stays listed before the purge deletes it; 0 purges at once." })
+  @Column({ name: "expired_key_retention_days", type: "integer", default: DEFAULT_EXPIRED_KEY_RETENTION_DAYS })
+  expiredKeyRetentionDays: number;
 }
 
 export const SETTINGS_ROW_ID = 1;

@@ -2,6 +2,7 @@ import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import type { Config } from "../config";
 import { ApiKeyService } from "./api-key.service";
+import { KeyRetentionService } from "./key-retention.service";
 import { LastUsedRecorder } from "./last-used-recorder";
 import { SettingsService } from "./settings.service";
 import { BCRYPT_COST, UserService } from "./user.service";
@@ -11,6 +12,7 @@ export interface Services {
   users: UserService;
   apiKeys: ApiKeyService;
   lastUsed: LastUsedRecorder;
+  keyRetention: KeyRetentionService;
 }
 
 export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { bcryptCost?: number } = {}): Services {
@@ -20,5 +22,6 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     users: new UserService(dataSource, options.bcryptCost ?? BCRYPT_COST),
     apiKeys: new ApiKeyService(dataSource, settings),
     lastUsed: new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger),
+    keyRetention: new KeyRetentionService(dataSource, settings),
   };
 }

@@ -20,6 +20,8 @@ export class LastUsedRecorder {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private readonly maxPending: number;
+  /** Told the duration of every flush that wrote something (the metrics histogram listens here). */
+  onFlush: ((seconds: number, written: number, ok: boolean) => void) | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -65,6 +67,8 @@ export class LastUsedRecorder {
   }
 
   private async write(batch: Map<number, Date>): Promise<void> {
+    const started = process.hrtime.bigint();
+    const observe = (ok: boolean) => this.onFlush?.(Number(process.hrtime.bigint() - started) / 1e9, batch.size, ok);
     try {
       await this.dataSource.transaction(async (manager) => {
         for (const [keyId, usedAt] of batch) {
@@ -73,7 +77,9 @@ export class LastUsedRecorder {
           await manager.query("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)", [at, keyId, at]);
         }
       });
+      observe(true);
     } catch (error) {
+      observe(false);
       for (const [keyId, usedAt] of batch) {
         if (!this.pending.has(keyId) && this.pending.size < this.maxPending) this.pending.set(keyId, usedAt);
       }

@@ -1,8 +1,15 @@
 import type { DataSource } from "typeorm";
-import { ApiKeyExpiration, ExternalToolSettings, SETTINGS_ROW_ID } from "../entities/external-tool-settings.entity";
+import {
+  ApiKeyExpiration,
+  DEFAULT_EXPIRED_KEY_RETENTION_DAYS,
+  ExternalToolSettings,
+  MAX_EXPIRED_KEY_RETENTION_DAYS,
+  SETTINGS_ROW_ID,
+} from "../entities/external-tool-settings.entity";
+import { BadUserInputError } from "../errors";
 
 export type SettingsChange = {
-  [K in "apiKeysEnabled" | "apiKeyExpiration" | "sessionKeysEnabled"]?: ExternalToolSettings[K] | null;
+  [K in "apiKeysEnabled" | "apiKeyExpiration" | "sessionKeysEnabled" | "expiredKeyRetentionDays"]?: ExternalToolSettings[K] | null;
 };
 
 export class SettingsService {
@@ -15,6 +22,10 @@ export class SettingsService {
   }
 
   async update(change: SettingsChange): Promise<ExternalToolSettings> {
+    const retention = change.expiredKeyRetentionDays;
+    if (retention != null && (!Number.isInteger(retention) || retention < 0 || retention > MAX_EXPIRED_KEY_RETENTION_DAYS)) {
+      throw new BadUserInputError(`expiredKeyRetentionDays must be between 0 and ${MAX_EXPIRED_KEY_RETENTION_DAYS}.`, "expiredKeyRetentionDays");
+    }
     const defined = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined && value !== null));
     const current = await this.get();
     if (Object.keys(defined).length > 0) {
@@ -30,5 +41,6 @@ function defaultSettings(): ExternalToolSettings {
     apiKeysEnabled: false,
     apiKeyExpiration: ApiKeyExpiration.NEVER,
     sessionKeysEnabled: false,
+    expiredKeyRetentionDays: DEFAULT_EXPIRED_KEY_RETENTION_DAYS,
   });
 }

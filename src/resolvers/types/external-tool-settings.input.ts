@@ -1,4 +1,4 @@
-import { Field, InputType } from "type-graphql";
+import { Field, InputType, Int } from "type-graphql";
 import { ApiKeyExpiration } from "../../entities/external-tool-settings.entity";
 
 @InputType()
@@ -11,4 +11,7 @@ export class ExternalToolSettingsInput {
 
   @Field(() => Boolean, { nullable: true })
   sessionKeysEnabled?: boolean | null;
+
+  @Field(() => Int, { nullable: true, description: "0 to 3650." })
+  expiredKeyRetentionDays?: number | null;
 }

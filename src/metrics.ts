@@ -1,0 +1,165 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DataSource } from "typeorm";
+import type { Credentials } from "./auth/credentials";
+import type { AuthResult } from "./auth/authenticator";
+import { toSqlDateTime } from "./db/data-source";
+import type { LastUsedRecorder } from "./services/last-used-recorder";
+
+/** Operation names come from clients: beyond this many distinct ones, the rest count as "other". */
+const MAX_OPERATION_LABELS = 200;
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const ACTIVE_KEYS_CACHE_MS = 5_000;
+const KNOWN_ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics"]);
+
+export interface MetricsOptions {
+  /** A registry of this app's own; a fresh one by default, never prom-client's global one. */
+  registry?: Registry;
+  /** Bearer token GET /metrics requires; none: open. */
+  token?: string;
+  /** Process metrics (CPU, memory, event loop, GC); on by default. */
+  defaultMetrics?: boolean;
+}
+
+/**
+ * Prometheus metrics of one app. The server calls observeRequest/observeAuth; the gauges
+ * that need the database or the lastUsed queue are read when Prometheus scrapes.
+ */
+export class Metrics {
+  readonly registry: Registry;
+  private readonly requests: Counter<"route" | "operation" | "status">;
+  private readonly duration: Histogram<"route">;
+  private readonly authentications: Counter<"method" | "outcome" | "reason">;
+  private readonly flushDuration: Histogram<"outcome">;
+  private readonly operations = new Set<string>();
+  private readonly tokenDigest: Buffer | null;
+  private activeKeysCache: { value: number; at: number } | null = null;
+
+  constructor(
+    private readonly sources: { dataSource: DataSource; lastUsed: LastUsedRecorder; logger: Logger },
+    options: MetricsOptions = {},
+  ) {
+    this.registry = options.registry ?? new Registry();
+    this.tokenDigest = options.token ? digest(options.token) : null;
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: "xta_http_requests_total",
+      help: "HTTP requests by route, GraphQL operation name and status code.",
+      labelNames: ["route", "operation", "status"],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: "xta_http_request_duration_seconds",
+      help: "HTTP request duration in seconds, by route.",
+      labelNames: ["route"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.authentications = new Counter({
+      name: "xta_authentications_total",
+      help: "Authentications of /graphql requests by method (apikey, password, none, malformed) and outcome (success, failure) with the failure reason.",
+      labelNames: ["method", "outcome", "reason"],
+      registers,
+    });
+    this.flushDuration = new Histogram({
+      name: "xta_last_used_flush_duration_seconds",
+      help: "Duration of each lastUsedAt write-behind flush, by outcome (ok, error).",
+      labelNames: ["outcome"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers,
+    });
+    const lastUsed = sources.lastUsed;
+    new Gauge({
+      name: "xta_last_used_pending",
+      help: "Key uses noted in memory and not yet written (lastUsedAt write-behind queue size).",
+      registers,
+      collect() {
+        this.set(lastUsed.pendingCount);
+      },
+    });
+    const metrics = this;
+    new Gauge({
+      name: "xta_api_keys_active",
+      help: `Unexpired API keys (counted at scrape time, cached for ${ACTIVE_KEYS_CACHE_MS / 1000} s).`,
+      registers,
+      async collect() {
+        const value = await metrics.activeKeys();
+        if (value !== null) this.set(value);
+      },
+    });
+    lastUsed.onFlush = (seconds, _written, ok) => this.flushDuration.observe({ outcome: ok ? "ok" : "error" }, seconds);
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "xta_" });
+  }
+
+  /** One finished HTTP request. `path` is the URL path; operation the GraphQL operation name if any. */
+  observeRequest(path: string | undefined, operation: string | undefined, status: number, seconds: number): void {
+    const route = path && KNOWN_ROUTES.has(path) ? path : "other";
+    this.requests.inc({ route, operation: this.operationLabel(operation), status: String(status) });
+    this.duration.observe({ route }, seconds);
+  }
+
+  /** One authentication attempt on /graphql. Never sees the secret, only its kind. */
+  observeAuth(credentials: Pick<Credentials, "kind">, result: AuthResult): void {
+    const method = credentials.kind;
+    if (result.ok) this.authentications.inc({ method, outcome: "success", reason: "" });
+    else this.authentications.inc({ method, outcome: "failure", reason: result.reason });
+  }
+
+  /** GET /metrics: Prometheus text format; 401 without the bearer token when one is configured. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.tokenDigest && !this.authorized(req.headers.authorization)) {
+      const body = JSON.stringify({ errors: [{ message: "Metrics need a bearer token.", extensions: { code: "UNAUTHENTICATED" } }] });
+      res.writeHead(401, { "content-type": "application/json; charset=utf-8", "www-authenticate": 'Bearer realm="metrics"', "content-length": Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    const text = await this.registry.metrics();
+    res.writeHead(200, { "content-type": this.registry.contentType, "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  private authorized(header: string | undefined): boolean {
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? "");
+    // Digests have equal length whatever was sent, so the comparison is constant-time.
+    return match !== null && timingSafeEqual(digest(match[1]), this.tokenDigest!);
+  }
+
+  private operationLabel(operation: string | undefined): string {
+    if (!operation) return "";
+    if (!OPERATION_NAME.test(operation)) return "other";
+    if (this.operations.has(operation)) return operation;
+    if (this.operations.size >= MAX_OPERATION_LABELS) return "other";
+    this.operations.add(operation);
+    return operation;
+  }
+
+  private async activeKeys(): Promise<number | null> {
+    const now = Date.now();
+    if (this.activeKeysCache && now - this.activeKeysCache.at < ACTIVE_KEYS_CACHE_MS) return this.activeKeysCache.value;
+    try {
+      const [row] = await this.sources.dataSource.query("SELECT COUNT(*) AS total FROM api_keys WHERE expires_at IS NULL OR expires_at > ?", [toSqlDateTime(new Date(now))]);
+      this.activeKeysCache = { value: Number(row.total), at: now };
+      return this.activeKeysCache.value;
+    } catch (error) {
+      // A scrape must not fail because the database is away; the gauge keeps its last value.
+      this.sources.logger.warn({ err: error }, "could not count active API keys for metrics");
+      return this.activeKeysCache?.value ?? null;
+    }
+  }
+}
+
+/** The GraphQL operation name of a parsed request body or GET query string, if it names one. */
+export function operationNameOf(body: unknown, url: URL): string | undefined {
+  const fromBody = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+  const explicit = fromBody ? fromBody.operationName : url.searchParams.get("operationName");
+  if (typeof explicit === "string" && explicit) return explicit;
+  const query = fromBody ? fromBody.query : url.searchParams.get("query");
+  if (typeof query !== "string") return undefined;
+  return /^\s*(?:#[^\n]*\n\s*)*(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(query)?.[1];
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
+}

@@ -1,0 +1,85 @@
+import type { DataSource } from "typeorm";
+import { toSqlDateTime } from "../db/data-source";
+import type { SettingsService } from "./settings.service";
+
+const DAY_MS = 24 * 3600_000;
+export const PURGE_BATCH_SIZE = 500;
+
+export interface PurgeResult {
+  /** How many keys were deleted. */
+  purged: number;
+  /** Their ids, ascending. */
+  ids: number[];
+  /** Keys that expired at or before this instant were purgeable. */
+  cutoff: Date;
+  retentionDays: number;
+}
+
+export interface PurgeOptions {
+  /** Rows deleted per statement (and per transaction); bounds lock time on a busy database. */
+  batchSize?: number;
+  /** Called after each batch with the running total; `total` is the count found at the start. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Expired keys stay listed (flagged expired) for `expiredKeyRetentionDays`, so an owner can
+ * still see which key stopped working; after that this service deletes them.
+ */
+export class KeyRetentionService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly settings: SettingsService,
+  ) {}
+
+  /** The instant before which (inclusive) an expiry makes a key purgeable. */
+  async cutoff(now: Date = new Date()): Promise<{ cutoff: Date; retentionDays: number }> {
+    const { expiredKeyRetentionDays: retentionDays } = await this.settings.get();
+    return { cutoff: new Date(now.getTime() - retentionDays * DAY_MS), retentionDays };
+  }
+
+  /** How many keys a purge at `now` would delete. */
+  async countPurgeable(now: Date = new Date()): Promise<number> {
+    const { cutoff } = await this.cutoff(now);
+    const [row] = await this.dataSource.query("SELECT COUNT(*) AS total FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= ?", [toSqlDateTime(cutoff)]);
+    return Number(row.total);
+  }
+
+  /**
+   * Deletes every key whose expiry is older than now − retention, in batches of bounded size,
+   * each in its own short transaction. The one entry point for the scheduled job and the CLI,
+   * so a caller (e.g. the audit trail) can wrap a whole run.
+   */
+  async purgeExpired(now: Date = new Date(), options: PurgeOptions = {}): Promise<PurgeResult> {
+    const batchSize = options.batchSize ?? PURGE_BATCH_SIZE;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError("batchSize must be a positive integer");
+    const { cutoff, retentionDays } = await this.cutoff(now);
+    const at = toSqlDateTime(cutoff);
+    const total = options.onProgress ? await this.countPurgeable(now) : 0;
+    const ids: number[] = [];
+    let lastId = 0;
+    for (;;) {
+      const deleted = await this.dataSource.transaction(async (manager) => {
+        // Keyset over id so a key that cannot be deleted (or reappears) never loops forever.
+        const rows: Array<{ id: unknown }> = await manager.query(
+          `SELECT id FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= ? AND id > ? ORDER BY id LIMIT ${batchSize}`,
+          [at, lastId],
+        );
+        const batch = rows.map((row) => Number(row.id));
+        if (batch.length === 0) return { batch, affected: [] as number[] };
+        const placeholders = batch.map(() => "?").join(", ");
+        // Re-check the expiry: a key rotated or changed meanwhile is left alone.
+        await manager.query(`DELETE FROM api_keys WHERE id IN (${placeholders}) AND expires_at IS NOT NULL AND expires_at <= ?`, [...batch, at]);
+        const kept: Array<{ id: unknown }> = await manager.query(`SELECT id FROM api_keys WHERE id IN (${placeholders})`, batch);
+        const keptIds = new Set(kept.map((row) => Number(row.id)));
+        return { batch, affected: batch.filter((id) => !keptIds.has(id)) };
+      });
+      if (deleted.batch.length === 0) break;
+      ids.push(...deleted.affected);
+      lastId = deleted.batch[deleted.batch.length - 1];
+      options.onProgress?.(ids.length, Math.max(total, ids.length));
+      if (deleted.batch.length < batchSize) break;
+    }
+    return { purged: ids.length, ids, cutoff, retentionDays };
+  }
+}

@@ -1,0 +1,51 @@
+import type { Logger } from "pino";
+import type { KeyRetentionService, PurgeResult } from "./key-retention.service";
+
+/**
+ * Runs KeyRetentionService.purgeExpired every `intervalMs` inside the server process.
+ * The timer is unref'd (it never keeps the process alive), runs never overlap, and a failed
+ * run is logged and retried at the next tick: the job never crashes the server.
+ */
+export class PurgeJob {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<PurgeResult | null> | null = null;
+
+  constructor(
+    private readonly retention: Pick<KeyRetentionService, "purgeExpired">,
+    private readonly intervalMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** intervalMs 0 disables the job. */
+  start(): void {
+    if (this.timer || this.intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.runOnce(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a run in progress. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.running) await this.running;
+  }
+
+  /** One run; resolves null if it failed (already logged) or one was already in progress. */
+  runOnce(now: Date = new Date()): Promise<PurgeResult | null> {
+    if (this.running) return Promise.resolve(null);
+    this.running = this.retention
+      .purgeExpired(now)
+      .then((result) => {
+        if (result.purged > 0) this.logger.info({ purged: result.purged, retentionDays: result.retentionDays }, "purged expired API keys");
+        return result;
+      })
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, "expired-key purge failed; will retry at the next interval");
+        return null;
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+}
