@@ -21,6 +21,8 @@ export interface MetricsOptions {
   token?: string;
   /** Process metrics (CPU, memory, event loop, GC); on by default. */
   defaultMetrics?: boolean;
+  /** How long the active-keys COUNT is reused between scrapes; 5 s by default. */
+  activeKeysCacheMs?: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export class Metrics {
   private readonly operations = new Set<string>();
   private readonly tokenDigest: Buffer | null;
   private activeKeysCache: { value: number; at: number } | null = null;
+  private readonly activeKeysCacheMs: number;
 
   constructor(
     private readonly sources: { dataSource: DataSource; lastUsed: LastUsedRecorder; logger: Logger },
@@ -43,6 +46,7 @@ export class Metrics {
   ) {
     this.registry = options.registry ?? new Registry();
     this.tokenDigest = options.token ? digest(options.token) : null;
+    this.activeKeysCacheMs = options.activeKeysCacheMs ?? ACTIVE_KEYS_CACHE_MS;
     const registers = [this.registry];
     this.requests = new Counter({
       name: "xta_http_requests_total",
@@ -89,7 +93,7 @@ export class Metrics {
         if (value !== null) this.set(value);
       },
     });
-    lastUsed.onFlush = (seconds, _written, ok) => this.flushDuration.observe({ outcome: ok ? "ok" : "error" }, seconds);
+    lastUsed.onFlush((seconds, _written, ok) => this.flushDuration.observe({ outcome: ok ? "ok" : "error" }, seconds));
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "xta_" });
   }
 
@@ -137,7 +141,7 @@ export class Metrics {
 
   private async activeKeys(): Promise<number | null> {
     const now = Date.now();
-    if (this.activeKeysCache && now - this.activeKeysCache.at < ACTIVE_KEYS_CACHE_MS) return this.activeKeysCache.value;
+    if (this.activeKeysCache && now - this.activeKeysCache.at < this.activeKeysCacheMs) return this.activeKeysCache.value;
     try {
       const [row] = await this.sources.dataSource.query("SELECT COUNT(*) AS total FROM api_keys WHERE expires_at IS NULL OR expires_at > ?", [toSqlDateTime(new Date(now))]);
       this.activeKeysCache = { value: Number(row.total), at: now };

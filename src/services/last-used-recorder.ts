@@ -2,6 +2,8 @@ import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import { toSqlDateTime } from "../db/data-source";
 
+export type FlushListener = (seconds: number, written: number, ok: boolean) => void;
+
 export interface LastUsedRecorderOptions {
   /** A key whose stored lastUsedAt is younger than this is not queued again. */
   minIntervalMs: number;
@@ -20,8 +22,7 @@ export class LastUsedRecorder {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private readonly maxPending: number;
-  /** Told the duration of every flush that wrote something (the metrics histogram listens here). */
-  onFlush: ((seconds: number, written: number, ok: boolean) => void) | null = null;
+  private readonly flushListeners = new Set<FlushListener>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -29,6 +30,12 @@ export class LastUsedRecorder {
     private readonly logger: Logger,
   ) {
     this.maxPending = options.maxPending ?? 100_000;
+  }
+
+  /** Told the duration of every flush that wrote something (the metrics histogram listens here). Returns an unsubscribe. */
+  onFlush(listener: FlushListener): () => void {
+    this.flushListeners.add(listener);
+    return () => this.flushListeners.delete(listener);
   }
 
   get pendingCount(): number {
@@ -68,7 +75,10 @@ export class LastUsedRecorder {
 
   private async write(batch: Map<number, Date>): Promise<void> {
     const started = process.hrtime.bigint();
-    const observe = (ok: boolean) => this.onFlush?.(Number(process.hrtime.bigint() - started) / 1e9, batch.size, ok);
+    const observe = (ok: boolean) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      for (const listener of this.flushListeners) listener(seconds, batch.size, ok);
+    };
     try {
       await this.dataSource.transaction(async (manager) => {
         for (const [keyId, usedAt] of batch) {

@@ -1,4 +1,6 @@
 import path from "node:path";
+import { Readable, Writable } from "node:stream";
+import { runCli } from "../../src/cli/admin-cli";
 import { toSqlDateTime } from "../../src/db/data-source";
 import { basic, startTestApp, type TestApp, viaKey } from "../support/app";
 import { buildCli, type CliRun, runProcess } from "../support/cli";
@@ -14,6 +16,24 @@ describe("admin CLI (a real child process on the test database)", () => {
 
   const admin = async (args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<CliRun> => {
     const run = await runProcess(process.execPath, [path.join(cli.dir, "src", "cli", "main.js"), ...args], { input: options.input, env: { DATABASE_URL: app.db.url, ...options.env } });
+    runs.push(run);
+    return run;
+  };
+  /**
+   * The same entry point in-process, for the many bad-argument cases: each child process costs
+   * about a second on this machine, so the child-process tests cover each exit code and command once.
+   */
+  const inProcess = async (args: string[], input = ""): Promise<CliRun> => {
+    let stdout = "";
+    let stderr = "";
+    const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _encoding, callback) => (append(String(chunk)), callback()) });
+    const code = await runCli(args, {
+      stdin: Readable.from([input]),
+      stdout: sink((text) => (stdout += text)),
+      stderr: sink((text) => (stderr += text)),
+      env: { DATABASE_URL: app.db.url, LOG_LEVEL: "warn" },
+    });
+    const run = { code, stdout, stderr };
     runs.push(run);
     return run;
   };
@@ -50,10 +70,10 @@ describe("admin CLI (a real child process on the test database)", () => {
   });
 
   test("unknown command or option: exit 2 with a clear message", async () => {
-    const unknown = await admin(["frobnicate"]);
+    const unknown = await inProcess(["frobnicate"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
-    const option = await admin(["list-keys", "--colour"]);
+    const option = await inProcess(["list-keys", "--colour"]);
     expect(option.code).toBe(2);
     expect(option.stderr).toMatch(/Unknown option '--colour'/);
     expect(option.stderr).toContain("Usage: npm run admin -- list-keys");
@@ -75,18 +95,18 @@ describe("admin CLI (a real child process on the test database)", () => {
     const empty = await admin(["create-user", "a@example.org"]);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain("no password given");
-    const short = await admin(["create-user", "a@example.org"], { input: "short\n" });
+    const short = await inProcess(["create-user", "a@example.org"], "short\n");
     expect(short.code).toBe(2);
     expect(short.stderr).toContain("password must be at least 8 characters");
     expect(await userRow("a@example.org")).toBeUndefined();
     await app.createUser("taken@example.org");
-    const duplicate = await admin(["create-user", "taken@example.org"], { input: "another-password\n" });
+    const duplicate = await inProcess(["create-user", "taken@example.org"], "another-password\n");
     expect(duplicate.code).toBe(2);
     expect(duplicate.stderr).toContain("already exists");
   });
 
   test("create-user: the password is not accepted as an argument", async () => {
-    const run = await admin(["create-user", "b@example.org", "--password", "argv-password-1"]);
+    const run = await inProcess(["create-user", "b@example.org", "--password", "argv-password-1"]);
     expect(run.code).toBe(2);
     expect(await userRow("b@example.org")).toBeUndefined();
   });
@@ -99,14 +119,14 @@ describe("admin CLI (a real child process on the test database)", () => {
     expect(Number((await userRow(user.email)).active)).toBe(0);
     expect((await app.graphql("{ me { email } }", {}, basic(user.email, user.password))).status).toBe(401);
 
-    const on = await admin(["set-active", String(user.id), "true"]);
+    const on = await inProcess(["set-active", String(user.id), "true"]);
     expect(on.code).toBe(0);
     expect(Number((await userRow(user.email)).active)).toBe(1);
 
     const missing = await admin(["set-active", "nobody@example.org", "true"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("No user");
-    const bad = await admin(["set-active", user.email, "maybe"]);
+    const bad = await inProcess(["set-active", user.email, "maybe"]);
     expect(bad.code).toBe(2);
   });
 
@@ -126,10 +146,10 @@ describe("admin CLI (a real child process on the test database)", () => {
     expect(all.stdout).toMatch(new RegExp(`^${old.id}\\s+bob@example\\.org\\s+.*old laptop.*expired$`, "m"));
     expect(all.stdout).toContain("2 keys.");
 
-    const expired = await admin(["list-keys", "--expired"]);
+    const expired = await inProcess(["list-keys", "--expired"]);
     expect(expired.stdout).toContain("old laptop");
     expect(expired.stdout).not.toContain("nightly R job");
-    const alices = await admin(["list-keys", "--owner", "alice@example.org"]);
+    const alices = await inProcess(["list-keys", "--owner", "alice@example.org"]);
     expect(alices.stdout).toContain("nightly R job");
     expect(alices.stdout).not.toContain("old laptop");
   });
@@ -149,7 +169,7 @@ describe("admin CLI (a real child process on the test database)", () => {
     expect(partly.code).toBe(1);
     expect(partly.stderr).toContain("1 of 2 ids matched no key");
     expect(await keyIds()).toEqual([]);
-    const bad = await admin(["revoke-key", "12abc"]);
+    const bad = await inProcess(["revoke-key", "12abc"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("not key ids: 12abc");
   });
@@ -180,13 +200,13 @@ describe("admin CLI (a real child process on the test database)", () => {
     expect([settings.apiKeysEnabled, settings.apiKeyExpiration, settings.expiredKeyRetentionDays]).toEqual([true, "DAYS_90", 7]);
 
     for (const args of [["--expiration", "5d"], ["--retention-days", "4000"], ["--retention-days", "-1"], ["--enable-api-keys", "--disable-api-keys"]]) {
-      const bad = await admin(["settings", ...args]);
+      const bad = await inProcess(["settings", ...args]);
       expect([args, bad.code]).toEqual([args, 2]);
     }
     const after = await app.services.settings.get();
     expect([after.apiKeysEnabled, after.apiKeyExpiration, after.expiredKeyRetentionDays]).toEqual([true, "DAYS_90", 7]);
 
-    const shown = await admin(["settings"]);
+    const shown = await inProcess(["settings"]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/Expired-key retention:\s+7 days/);
   });
