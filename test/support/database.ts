@@ -68,7 +68,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     async reset() {
       await dataSource.query("DELETE FROM api_keys");
       await dataSource.query("DELETE FROM users");
-      await dataSource.query("UPDATE external_tool_settings SET api_keys_enabled = 0, api_key_expiration = 'NEVER', session_keys_enabled = 0 WHERE id = 1");
+      await dataSource.query("UPDATE external_tool_settings SET api_keys_enabled = 0, api_key_expiration = 'NEVER', session_keys_enabled = 0, expired_key_retention_days = 30 WHERE id = 1");
     },
     async destroy() {
       if (dataSource.isInitialized) await dataSource.destroy();
