@@ -1,4 +1,4 @@
-import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GraphQLFormattedError } from "graphql";
 import { randomUUID } from "node:crypto";
@@ -42,16 +42,17 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 export async function createApp({ config, dataSource, logger, services }: AppDependencies): Promise<App> {
-  const authenticator = new Authenticator(dataSource, services.lastUsed);
+  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(services),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => maskError(formatted, error, logger),
-    plugins: config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()],
+    plugins: [operationForAccessLog, ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
   });
   await apollo.start();
   services.lastUsed.start();
+  services.audit.start();
 
   const challenge = `Basic realm="${config.authRealm}", charset="UTF-8"`;
 
@@ -60,6 +61,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
     const auth = await authenticator.authenticate(credentials);
     if (!auth.ok) {
       log.reason = auth.reason;
+      services.audit.noteAuthFailure({ reason: auth.reason, method: auth.method, ip: log.clientIp, userId: auth.account?.userId, email: auth.account?.email });
       return sendAuthFailure(res, auth.reason, challenge);
     }
     log.identity = auth.identity;
@@ -83,6 +85,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
     }
     const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp };
+    log.context = context;
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
       context: async () => context,
@@ -123,6 +126,8 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
           authMethod: log.identity?.method,
           keyId: log.identity?.keyId ?? undefined,
           authFailure: log.reason,
+          operationName: log.context?.operation?.name,
+          operationType: log.context?.operation?.type,
         },
         "request",
       );
@@ -188,6 +193,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
         await closed;
         await apollo.stop();
         await services.lastUsed.stop();
+        await services.audit.stop();
       })();
       return stopping;
     },
@@ -199,7 +205,19 @@ interface RequestLog {
   clientIp: string;
   identity: Identity | null;
   reason?: AuthFailureReason;
+  context?: Context;
 }
+
+/** Notes the resolved operation on the context, for the access log line. */
+const operationForAccessLog: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue, operation, operationName }) {
+        if (operation) contextValue.operation = { name: operationName ?? null, type: operation.operation };
+      },
+    };
+  },
+};
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;

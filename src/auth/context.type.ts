@@ -5,6 +5,8 @@ export interface Context {
   identity: Identity | null;
   requestId: string;
   clientIp: string;
+  /** Filled in once Apollo has resolved the operation; read by the access log. */
+  operation?: { name: string | null; type: "query" | "mutation" | "subscription" };
 }
 
 export type AuthenticatedContext = Context & { identity: Identity };

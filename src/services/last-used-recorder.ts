@@ -1,6 +1,7 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import { toSqlDateTime } from "../db/data-source";
+import { inTransaction } from "../db/transactions";
 
 export interface LastUsedRecorderOptions {
   /** A key whose stored lastUsedAt is younger than this is not queued again. */
@@ -66,7 +67,7 @@ export class LastUsedRecorder {
 
   private async write(batch: Map<number, Date>): Promise<void> {
     try {
-      await this.dataSource.transaction(async (manager) => {
+      await inTransaction(this.dataSource, async (manager) => {
         for (const [keyId, usedAt] of batch) {
           const at = toSqlDateTime(usedAt);
           // Never move lastUsedAt backwards: another instance may have written a later use.

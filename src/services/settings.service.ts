@@ -1,26 +1,39 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
+import { inTransaction } from "../db/transactions";
+import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
 import { ApiKeyExpiration, ExternalToolSettings, SETTINGS_ROW_ID } from "../entities/external-tool-settings.entity";
+import type { AuditService } from "./audit.service";
 
-export type SettingsChange = {
-  [K in "apiKeysEnabled" | "apiKeyExpiration" | "sessionKeysEnabled"]?: ExternalToolSettings[K] | null;
-};
+type EditableSetting = "apiKeysEnabled" | "apiKeyExpiration" | "sessionKeysEnabled";
+export type SettingsChange = { [K in EditableSetting]?: ExternalToolSettings[K] | null };
+const EDITABLE: EditableSetting[] = ["apiKeysEnabled", "apiKeyExpiration", "sessionKeysEnabled"];
 
 export class SettingsService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
-  async get(): Promise<ExternalToolSettings> {
-    const settings = await this.dataSource.getRepository(ExternalToolSettings).findOneBy({ id: SETTINGS_ROW_ID });
+  async get(manager: EntityManager = this.dataSource.manager): Promise<ExternalToolSettings> {
+    const settings = await manager.getRepository(ExternalToolSettings).findOneBy({ id: SETTINGS_ROW_ID });
     // The migration inserts the row; recreate the defaults if someone deleted it by hand.
-    return settings ?? this.dataSource.getRepository(ExternalToolSettings).save(defaultSettings());
+    return settings ?? manager.getRepository(ExternalToolSettings).save(defaultSettings());
   }
 
-  async update(change: SettingsChange): Promise<ExternalToolSettings> {
-    const defined = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined && value !== null));
-    const current = await this.get();
-    if (Object.keys(defined).length > 0) {
-      await this.dataSource.getRepository(ExternalToolSettings).update({ id: SETTINGS_ROW_ID }, defined);
-    }
-    return { ...current, ...defined } as ExternalToolSettings;
+  /** Changes only the given settings; records old and new values in the audit trail. */
+  async update(change: SettingsChange, actor: AuditActor = SYSTEM_ACTOR): Promise<ExternalToolSettings> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const current = await this.get(manager);
+      const changed = EDITABLE.filter((name) => change[name] !== undefined && change[name] !== null && change[name] !== current[name]);
+      if (changed.length === 0) return current;
+      const values = Object.fromEntries(changed.map((name) => [name, change[name]]));
+      await manager.getRepository(ExternalToolSettings).update({ id: SETTINGS_ROW_ID }, values);
+      await this.audit.record(
+        { action: AuditAction.SETTINGS_CHANGED, actor, detail: changed.map((name) => `${name}: ${String(current[name])} -> ${String(change[name])}`).join("; ") },
+        manager,
+      );
+      return Object.assign(new ExternalToolSettings(), current, values);
+    });
   }
 }
 
