@@ -5,6 +5,8 @@ import { fromSqlDateTime, toSqlDateTime } from "../db/data-source";
 import { AuditAction, type AuditActor, AuditEvent } from "../entities/audit-event.entity";
 import { User } from "../entities/user.entity";
 import { fromSqlBoolean } from "../db/data-source";
+import { inTransaction } from "../db/transactions";
+import { isUniqueViolation } from "../db/errors";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
 
@@ -42,6 +44,7 @@ export interface AuditOptions {
 const DEFAULT_OPTIONS: AuditOptions = { collapseWindowMs: 10 * 60_000, flushIntervalMs: 5_000, maxGroups: 10_000 };
 const MAX_DETAIL_LENGTH = 8000;
 const MAX_AUDIT_PAGE = 500;
+const FAILURE_WRITE_CHUNK = 500;
 
 interface FailureGroup {
   collapseKey: string;
@@ -131,29 +134,48 @@ export class AuditService {
   }
 
   private async writeFailures(batch: FailureGroup[]): Promise<void> {
-    const repository = this.dataSource.getRepository(AuditEvent);
-    for (const group of batch) {
+    for (let i = 0; i < batch.length; i += FAILURE_WRITE_CHUNK) {
+      const chunk = batch.slice(i, i + FAILURE_WRITE_CHUNK);
       try {
-        const added = await repository.increment({ collapseKey: group.collapseKey }, "count", group.count);
-        if (added.affected) continue;
-        try {
-          await repository.insert({
-            at: group.first,
-            action: AuditAction.AUTHENTICATION_FAILED,
-            actorId: group.failure.userId ?? null,
-            actorEmail: group.failure.email ?? null,
-            ip: group.failure.ip.slice(0, 64),
-            keyId: null,
-            detail: `reason=${group.failure.reason} method=${group.failure.method}`,
-            count: group.count,
-            collapseKey: group.collapseKey,
-          });
-        } catch {
-          // Another instance inserted the same window's row first: add to it.
-          await repository.increment({ collapseKey: group.collapseKey }, "count", group.count);
-        }
+        await inTransaction(this.dataSource, (manager) => this.writeFailureChunk(manager, chunk));
       } catch (error) {
-        this.logger.warn({ err: error }, "could not write authentication failures to the audit trail");
+        this.logger.warn({ err: error, groups: chunk.length }, "could not write authentication failures to the audit trail");
+      }
+    }
+  }
+
+  /** Adds to the rows of windows already written, inserts the rest in one statement. */
+  private async writeFailureChunk(manager: EntityManager, chunk: FailureGroup[]): Promise<void> {
+    const repository = manager.getRepository(AuditEvent);
+    const existing: Array<{ collapse_key: string }> = await manager.query(
+      `SELECT collapse_key FROM audit_events WHERE collapse_key IN (${chunk.map(() => "?").join(", ")})`,
+      chunk.map((group) => group.collapseKey),
+    );
+    const written = new Set(existing.map((row) => row.collapse_key));
+    for (const group of chunk.filter((g) => written.has(g.collapseKey))) {
+      await repository.increment({ collapseKey: group.collapseKey }, "count", group.count);
+    }
+    const fresh = chunk.filter((group) => !written.has(group.collapseKey));
+    if (fresh.length === 0) return;
+    const rows = fresh.map((group) => ({
+      at: group.first,
+      action: AuditAction.AUTHENTICATION_FAILED,
+      actorId: group.failure.userId ?? null,
+      actorEmail: group.failure.email ?? null,
+      ip: group.failure.ip.slice(0, 64),
+      keyId: null,
+      detail: `reason=${group.failure.reason} method=${group.failure.method}`,
+      count: group.count,
+      collapseKey: group.collapseKey,
+    }));
+    try {
+      await repository.insert(rows);
+    } catch (error) {
+      // Another instance wrote one of these windows meanwhile: fall back to row by row.
+      if (!isUniqueViolation(error)) throw error;
+      for (const row of rows) {
+        const added = await repository.increment({ collapseKey: row.collapseKey }, "count", row.count);
+        if (!added.affected) await repository.insert(row);
       }
     }
   }

@@ -1,6 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
 import type { DataSource, EntityManager } from "typeorm";
 import { toSqlDateTime } from "../db/data-source";
+import { isUniqueViolation } from "../db/errors";
+import { inTransaction } from "../db/transactions";
 import { BadUserInputError } from "../errors";
 
 export const IDEMPOTENCY_WINDOW_MS = 10 * 60_000;
@@ -26,7 +28,7 @@ export class IdempotencyService {
   ): Promise<{ result: T; replayed: boolean }> {
     const { idempotencyKey } = request;
     if (idempotencyKey === null || idempotencyKey === undefined) {
-      return { result: await this.dataSource.transaction(work), replayed: false };
+      return { result: await inTransaction(this.dataSource, work), replayed: false };
     }
     if (idempotencyKey.length < MIN_KEY_LENGTH || idempotencyKey.length > MAX_KEY_LENGTH || /[\u0000-\u001f]/.test(idempotencyKey)) {
       throw new BadUserInputError(`idempotencyKey must be ${MIN_KEY_LENGTH} to ${MAX_KEY_LENGTH} printable characters (a UUID is ideal).`, "idempotencyKey");
@@ -35,12 +37,13 @@ export class IdempotencyService {
     const argumentsHash = sha256Hex(JSON.stringify(request.args ?? null));
     const context = `${request.userId}|${request.operation}`;
 
-    await this.dataSource.query("DELETE FROM idempotent_results WHERE created_at < ?", [toSqlDateTime(new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS))]);
-    const replay = await this.replay<T>(lookupHash, argumentsHash, idempotencyKey, context);
+    const freshSince = toSqlDateTime(new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS));
+    const replay = await this.replay<T>(lookupHash, argumentsHash, idempotencyKey, context, freshSince);
     if (replay.found) return { result: replay.result, replayed: true };
 
     try {
-      const result = await this.dataSource.transaction(async (manager) => {
+      const result = await inTransaction(this.dataSource, async (manager) => {
+        await manager.query("DELETE FROM idempotent_results WHERE created_at < ?", [freshSince]);
         // Claim first: a concurrent retry with the same key fails here on the unique index.
         await manager.query("INSERT INTO idempotent_results (lookup_hash, user_id, operation, arguments_hash, sealed_result, created_at) VALUES (?, ?, ?, ?, NULL, ?)", [
           lookupHash,
@@ -56,16 +59,22 @@ export class IdempotencyService {
       return { result, replayed: false };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const again = await this.replay<T>(lookupHash, argumentsHash, idempotencyKey, context);
+      const again = await this.replay<T>(lookupHash, argumentsHash, idempotencyKey, context, freshSince);
       if (again.found) return { result: again.result, replayed: true };
       throw error;
     }
   }
 
-  private async replay<T>(lookupHash: string, argumentsHash: string, idempotencyKey: string, context: string): Promise<{ found: true; result: T } | { found: false }> {
+  private async replay<T>(
+    lookupHash: string,
+    argumentsHash: string,
+    idempotencyKey: string,
+    context: string,
+    freshSince: string,
+  ): Promise<{ found: true; result: T } | { found: false }> {
     const rows: Array<{ arguments_hash: string; sealed_result: string | null }> = await this.dataSource.query(
-      "SELECT arguments_hash, sealed_result FROM idempotent_results WHERE lookup_hash = ?",
-      [lookupHash],
+      "SELECT arguments_hash, sealed_result FROM idempotent_results WHERE lookup_hash = ? AND created_at >= ?",
+      [lookupHash, freshSince],
     );
     const row = rows[0];
     if (!row?.sealed_result) return { found: false };
@@ -100,9 +109,4 @@ function unseal(sealed: string, idempotencyKey: string, context: string): string
   const decipher = createDecipheriv("aes-256-gcm", sealingKey(idempotencyKey, salt, context), iv);
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(bytes.subarray(44)), decipher.final()]).toString("utf8");
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  const text = `${(error as { code?: string })?.code ?? ""} ${(error as Error)?.message ?? ""}`;
-  return /ER_DUP_ENTRY|SQLITE_CONSTRAINT_UNIQUE|UNIQUE constraint failed|Duplicate entry/i.test(text);
 }

@@ -7,7 +7,7 @@ import { inTransaction } from "../db/transactions";
 import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
 import { BadUserInputError, NotFoundError } from "../errors";
 import type { AuditService } from "./audit.service";
-import { isUniqueViolation } from "./idempotency.service";
+import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
 
 export const BCRYPT_COST = 12;
