@@ -84,8 +84,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
     }
-    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp };
-    log.context = context;
+    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp, operation: log.operation };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
       context: async () => context,
@@ -107,7 +106,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
 
   const httpServer = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const started = process.hrtime.bigint();
-    const log: RequestLog = { requestId: randomUUID(), clientIp: req.socket.remoteAddress ?? "", identity: null };
+    const log: RequestLog = { requestId: randomUUID(), clientIp: req.socket.remoteAddress ?? "", identity: null, operation: {} };
     res.setHeader("x-request-id", log.requestId);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
 
@@ -126,8 +125,8 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
           authMethod: log.identity?.method,
           keyId: log.identity?.keyId ?? undefined,
           authFailure: log.reason,
-          operationName: log.context?.operation?.name,
-          operationType: log.context?.operation?.type,
+          operationName: log.operation.name ?? undefined,
+          operationType: log.operation.type,
         },
         "request",
       );
@@ -205,7 +204,7 @@ interface RequestLog {
   clientIp: string;
   identity: Identity | null;
   reason?: AuthFailureReason;
-  context?: Context;
+  operation: Context["operation"];
 }
 
 /** Notes the resolved operation on the context, for the access log line. */
@@ -213,7 +212,8 @@ const operationForAccessLog: ApolloServerPlugin<Context> = {
   async requestDidStart() {
     return {
       async didResolveOperation({ contextValue, operation, operationName }) {
-        if (operation) contextValue.operation = { name: operationName ?? null, type: operation.operation };
+        contextValue.operation.name = operationName ?? null;
+        if (operation) contextValue.operation.type = operation.operation;
       },
     };
   },
