@@ -5,7 +5,6 @@ const base = {
   testMatch: ["**/*.test.ts"],
   // Type checking is `npm run typecheck`'s job; jest only transpiles.
   transform: { "^.+\\.ts$": ["ts-jest", {}] },
-  testTimeout: 30000,
 };
 
 // These touch no database: running them once is enough.
@@ -13,6 +12,7 @@ const databaseFree = ["/test/auth/api-key-format", "/test/auth/credentials", "/t
 
 module.exports = {
   maxWorkers: 2,
+  testTimeout: 30000,
   reporters: ["default", "<rootDir>/test/support/summary-line-reporter.js"],
   projects: [
     { ...base, displayName: "sqlite", setupFiles: ["<rootDir>/test/support/use-sqlite.ts"] },

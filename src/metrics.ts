@@ -154,16 +154,6 @@ export class Metrics {
   }
 }
 
-/** The GraphQL operation name of a parsed request body or GET query string, if it names one. */
-export function operationNameOf(body: unknown, url: URL): string | undefined {
-  const fromBody = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
-  const explicit = fromBody ? fromBody.operationName : url.searchParams.get("operationName");
-  if (typeof explicit === "string" && explicit) return explicit;
-  const query = fromBody ? fromBody.query : url.searchParams.get("query");
-  if (typeof query !== "string") return undefined;
-  return /^\s*(?:#[^\n]*\n\s*)*(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(query)?.[1];
-}
-
 function digest(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
 }

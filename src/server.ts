@@ -1,4 +1,4 @@
-import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GraphQLFormattedError } from "graphql";
 import { randomUUID } from "node:crypto";
@@ -12,7 +12,7 @@ import { parseCredentials } from "./auth/credentials";
 import type { Identity } from "./auth/identity";
 import type { Config } from "./config";
 import { AUTH_FAILURE_HINTS, type AuthFailureReason, INTERNAL_ERROR_MESSAGE, PERMISSION_DENIED_MESSAGE, PUBLIC_ERROR_CODES } from "./errors";
-import { Metrics, operationNameOf } from "./metrics";
+import { Metrics } from "./metrics";
 import { createSchema } from "./schema";
 import type { Services } from "./services";
 import { PurgeJob } from "./services/purge-job";
@@ -49,16 +49,17 @@ const SECURITY_HEADERS: Record<string, string> = {
 export async function createApp({ config, dataSource, logger, services, metrics: injectedMetrics }: AppDependencies): Promise<App> {
   const metrics = injectedMetrics ?? new Metrics({ dataSource, lastUsed: services.lastUsed, logger }, { token: config.metricsToken });
   const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger);
-  const authenticator = new Authenticator(dataSource, services.lastUsed);
+  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(services),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => maskError(formatted, error, logger),
-    plugins: config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()],
+    plugins: [operationForAccessLog, ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
   });
   await apollo.start();
   services.lastUsed.start();
+  services.audit.start();
   purgeJob.start();
 
   const challenge = `Basic realm="${config.authRealm}", charset="UTF-8"`;
@@ -69,6 +70,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     metrics.observeAuth(credentials, auth);
     if (!auth.ok) {
       log.reason = auth.reason;
+      services.audit.noteAuthFailure({ reason: auth.reason, method: auth.method, ip: log.clientIp, userId: auth.account?.userId, email: auth.account?.email });
       return sendAuthFailure(res, auth.reason, challenge);
     }
     log.identity = auth.identity;
@@ -87,12 +89,11 @@ export async function createApp({ config, dataSource, logger, services, metrics:
       }
     }
 
-    log.operation = operationNameOf(body, url);
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
     }
-    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp };
+    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp, operation: log.operation };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
       context: async () => context,
@@ -114,13 +115,13 @@ export async function createApp({ config, dataSource, logger, services, metrics:
 
   const httpServer = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const started = process.hrtime.bigint();
-    const log: RequestLog = { requestId: randomUUID(), clientIp: req.socket.remoteAddress ?? "", identity: null };
+    const log: RequestLog = { requestId: randomUUID(), clientIp: req.socket.remoteAddress ?? "", identity: null, operation: {} };
     res.setHeader("x-request-id", log.requestId);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
 
     const done = () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      metrics.observeRequest(req.url?.split("?")[0], log.operation, res.statusCode, durationMs / 1000);
+      metrics.observeRequest(req.url?.split("?")[0], log.operation.name ?? undefined, res.statusCode, durationMs / 1000);
       logger.info(
         {
           requestId: log.requestId,
@@ -134,6 +135,8 @@ export async function createApp({ config, dataSource, logger, services, metrics:
           authMethod: log.identity?.method,
           keyId: log.identity?.keyId ?? undefined,
           authFailure: log.reason,
+          operationName: log.operation.name ?? undefined,
+          operationType: log.operation.type,
         },
         "request",
       );
@@ -204,6 +207,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
         await apollo.stop();
         await purgeJob.stop();
         await services.lastUsed.stop();
+        await services.audit.stop();
       })();
       return stopping;
     },
@@ -215,8 +219,20 @@ interface RequestLog {
   clientIp: string;
   identity: Identity | null;
   reason?: AuthFailureReason;
-  operation?: string;
+  operation: Context["operation"];
 }
+
+/** Notes the resolved operation on the context, for the access log line. */
+const operationForAccessLog: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue, operation, operationName }) {
+        contextValue.operation.name = operationName ?? null;
+        if (operation) contextValue.operation.type = operation.operation;
+      },
+    };
+  },
+};
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;

@@ -3,17 +3,20 @@ import type { DataSource } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime } from "../db/data-source";
 import { isExpired } from "../entities/api-key.entity";
 import type { AuthFailureReason } from "../errors";
+import type { ApiKeyService } from "../services/api-key.service";
 import type { LastUsedRecorder } from "../services/last-used-recorder";
 import { hashApiKey, hashesEqual, parseApiKey } from "./api-key-format";
 import type { Credentials } from "./credentials";
 import type { Identity } from "./identity";
 
-export type AuthResult = { ok: true; identity: Identity | null } | { ok: false; reason: Exclude<AuthFailureReason, "MISSING"> };
+export type AuthResult =
+  | { ok: true; identity: Identity | null }
+  | { ok: false; reason: Exclude<AuthFailureReason, "MISSING">; method: "apikey" | "password" | "unknown"; /** The account aimed at, when it exists. */ account?: { userId: number; email: string } };
 
 // Compared against when the email is unknown, so the response time does not reveal which emails exist.
 const DUMMY_PASSWORD_HASH = bcrypt.hashSync("timing-equaliser-not-a-password", 10);
 
-const KEY_LOOKUP_SQL = `SELECT k.id AS key_id, k.key_hash, k.expires_at, k.last_used_at, k.read_only,
+const KEY_LOOKUP_SQL = `SELECT k.id AS key_id, k.key_hash, k.expires_at, k.last_used_at, k.read_only, k.replaces_key_id,
   u.id AS user_id, u.email, u.is_admin, u.active
   FROM api_keys k INNER JOIN users u ON u.id = k.owner_id
   WHERE k.key_hash = ?`;
@@ -23,6 +26,7 @@ export class Authenticator {
   constructor(
     private readonly dataSource: DataSource,
     private readonly lastUsed: LastUsedRecorder,
+    private readonly apiKeys: Pick<ApiKeyService, "retirePredecessor">,
   ) {}
 
   async authenticate(credentials: Credentials, now: Date = new Date()): Promise<AuthResult> {
@@ -30,7 +34,7 @@ export class Authenticator {
       case "none":
         return { ok: true, identity: null };
       case "malformed":
-        return { ok: false, reason: "MALFORMED" };
+        return { ok: false, reason: "MALFORMED", method: "unknown" };
       case "apikey":
         return this.authenticateKey(credentials.key, now);
       case "password":
@@ -40,14 +44,19 @@ export class Authenticator {
 
   private async authenticateKey(candidate: string, now: Date): Promise<AuthResult> {
     const parsed = parseApiKey(candidate);
-    if (!parsed.ok) return { ok: false, reason: parsed.reason }; // no database work for garbage
+    if (!parsed.ok) return { ok: false, reason: parsed.reason, method: "apikey" }; // no database work for garbage
     const hash = hashApiKey(parsed.key);
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(KEY_LOOKUP_SQL, [hash]);
     const row = rows[0];
-    if (!row || !hashesEqual(String(row.key_hash), hash)) return { ok: false, reason: "INVALID" };
-    if (!fromSqlBoolean(row.active)) return { ok: false, reason: "INVALID" };
-    if (isExpired(fromSqlDateTime(row.expires_at), now)) return { ok: false, reason: "EXPIRED" };
+    if (!row || !hashesEqual(String(row.key_hash), hash)) return { ok: false, reason: "INVALID", method: "apikey" };
+    const account = { userId: Number(row.user_id), email: String(row.email) };
+    if (!fromSqlBoolean(row.active)) return { ok: false, reason: "INVALID", method: "apikey", account };
+    if (isExpired(fromSqlDateTime(row.expires_at), now)) return { ok: false, reason: "EXPIRED", method: "apikey", account };
     const keyId = Number(row.key_id);
+    if (row.replaces_key_id != null) {
+      // First use of a rotated key: the key it replaced stops working before this request ends.
+      await this.apiKeys.retirePredecessor({ keyId, ...account }, Number(row.replaces_key_id));
+    }
     this.lastUsed.record(keyId, fromSqlDateTime(row.last_used_at), now);
     return {
       ok: true,
@@ -69,7 +78,9 @@ export class Authenticator {
     );
     const row = rows[0];
     const matches = await bcrypt.compare(password, row ? String(row.password_hash) : DUMMY_PASSWORD_HASH);
-    if (!row || !matches || !fromSqlBoolean(row.active)) return { ok: false, reason: "INVALID" };
+    if (!row || !matches || !fromSqlBoolean(row.active)) {
+      return { ok: false, reason: "INVALID", method: "password", account: row ? { userId: Number(row.id), email: String(row.email) } : undefined };
+    }
     return {
       ok: true,
       identity: { userId: Number(row.id), email: String(row.email), isAdmin: fromSqlBoolean(row.is_admin), method: "password", keyId: null, readOnly: false },

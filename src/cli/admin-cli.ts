@@ -5,6 +5,7 @@ import type { DataSource } from "typeorm";
 import { GraphQLError } from "graphql";
 import { ConfigError, loadConfig } from "../config";
 import { createDataSource } from "../db/data-source";
+import type { AuditActor } from "../entities/audit-event.entity";
 import { ApiKeyExpiration, type ExternalToolSettings } from "../entities/external-tool-settings.entity";
 import { User } from "../entities/user.entity";
 import { createLogger } from "../logger";
@@ -22,8 +23,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** The user a CLI action stands for: no account (id 0 never exists), so no self-protection rule applies. */
-export const CLI_ACTOR_ID = 0;
+/** An operator at the server's console: no account, so the audit trail records no user or IP. */
+export const CLI_ACTOR: AuditActor = { userId: null, email: null, ip: null };
 const BATCH_SIZE = 500;
 
 const EXPIRATIONS: Record<string, ApiKeyExpiration> = {
@@ -63,7 +64,7 @@ const COMMANDS: Record<string, Command> = {
     async run({ values, positionals: [email], services, io }) {
       const password = await readPassword(io);
       if (password === null) throw new UsageError("no password given: type it at the prompt or pipe it on stdin (never as an argument)");
-      const user = await services.users.create({ email, password, isAdmin: values.admin === true, displayName: values["display-name"] as string | undefined });
+      const user = await services.users.create({ email, password, isAdmin: values.admin === true, displayName: values["display-name"] as string | undefined }, CLI_ACTOR);
       io.stdout.write(`Created user #${user.id} ${user.email}${user.isAdmin ? " (site admin)" : ""}.\n`);
       return EXIT_OK;
     },
@@ -77,7 +78,7 @@ const COMMANDS: Record<string, Command> = {
       const active = parseBoolean(flag);
       const user = await findUser(dataSource, who);
       if (!user) return fail(io, `No user ${JSON.stringify(who)}.`);
-      const updated = await services.users.setActive(String(user.id), active, CLI_ACTOR_ID);
+      const updated = await services.users.setActive(String(user.id), active, CLI_ACTOR);
       io.stdout.write(`User #${updated.id} ${updated.email} is now ${updated.active ? "active" : "inactive"}.\n`);
       return EXIT_OK;
     },
@@ -117,7 +118,7 @@ const COMMANDS: Record<string, Command> = {
       const bad = positionals.filter((id) => !/^[1-9]\d{0,15}$/.test(id));
       if (bad.length) throw new UsageError(`not key ids: ${bad.join(", ")}`);
       const ids = [...new Set(positionals)];
-      const revoked = await services.apiKeys.revoke(ids);
+      const revoked = await services.apiKeys.revoke(CLI_ACTOR, ids);
       io.stdout.write(`Revoked ${revoked} key${revoked === 1 ? "" : "s"}.\n`);
       if (revoked < ids.length) return fail(io, `${ids.length - revoked} of ${ids.length} ids matched no key.`);
       return EXIT_OK;
@@ -135,19 +136,10 @@ const COMMANDS: Record<string, Command> = {
         const answer = await promptLine(`Revoke all ${total} API keys of all users? Every script using one stops working. Type "yes" to confirm: `, io.stdin, io.stderr);
         if (answer?.trim().toLowerCase() !== "yes") return fail(io, "Aborted; no key was revoked.");
       }
-      // In batches, so a progress bar can move and no transaction holds every row at once;
-      // an interrupted run leaves only revoked keys behind and can simply be repeated.
-      const bar = new ProgressBar(io.stderr, "Revoking");
-      let revoked = 0;
-      for (;;) {
-        const page = await services.apiKeys.list({ first: BATCH_SIZE });
-        if (page.nodes.length === 0) break;
-        const count = await services.apiKeys.revoke(page.nodes.map((key) => String(key.id)));
-        if (count === 0) break;
-        revoked += count;
-        bar.update(revoked, Math.max(total, revoked));
-      }
-      bar.finish();
+      // One statement in one transaction, as revokeAllApiKeys does: all or nothing, and one
+      // ALL_API_KEYS_REVOKED audit event. A progress bar could not move inside it, so none.
+      if (io.stderr.isTTY) io.stderr.write(`Revoking ${total} keys…\n`);
+      const revoked = await services.apiKeys.revokeAll(CLI_ACTOR);
       io.stdout.write(`Revoked ${revoked} key${revoked === 1 ? "" : "s"}.\n`);
       return EXIT_OK;
     },
@@ -177,7 +169,7 @@ const COMMANDS: Record<string, Command> = {
         if (!/^\d{1,9}$/.test(raw)) throw new UsageError("--retention-days must be a whole number of days");
         change.expiredKeyRetentionDays = Number(raw);
       }
-      const settings = Object.keys(change).length ? await services.settings.update(change) : await services.settings.get();
+      const settings = Object.keys(change).length ? await services.settings.update(change, CLI_ACTOR) : await services.settings.get();
       io.stdout.write(describeSettings(settings));
       return EXIT_OK;
     },
@@ -189,7 +181,7 @@ const COMMANDS: Record<string, Command> = {
     positionals: [0, 0],
     async run({ services, io }) {
       const bar = new ProgressBar(io.stderr, "Purging");
-      const result = await services.keyRetention.purgeExpired(new Date(), bar.enabled ? { onProgress: (done, total) => bar.update(done, total) } : {});
+      const result = await services.keyRetention.purgeExpired(new Date(), bar.enabled ? { onProgress: (done, total) => bar.update(done, total) } : {}, CLI_ACTOR);
       bar.finish();
       io.stdout.write(
         `Purged ${result.purged} expired key${result.purged === 1 ? "" : "s"} (retention ${result.retentionDays} day${result.retentionDays === 1 ? "" : "s"}: expired at or before ${result.cutoff.toISOString()}).\n`,

@@ -50,6 +50,10 @@ export class ApiKey {
   @Column({ name: "read_only", type: "boolean", default: false })
   readOnly: boolean;
 
+  /** Set on a key made by rotation until its first use retires the key it replaced. */
+  @Column({ name: "replaces_key_id", type: "integer", nullable: true })
+  replacesKeyId: number | null;
+
   @Field(() => Boolean)
   get expired(): boolean {
     return isExpired(this.expiresAt, new Date());

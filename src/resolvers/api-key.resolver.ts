@@ -1,4 +1,5 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { actorOf } from "../auth/actor";
 import { ADMIN } from "../auth/auth-checker";
 import type { AuthenticatedContext } from "../auth/context.type";
 import { ApiKey } from "../entities/api-key.entity";
@@ -7,6 +8,8 @@ import { ApiKeyConnection } from "./types/api-key-connection.type";
 import { ApiKeysArgs } from "./types/api-keys.args";
 import { GenerateApiKeyArgs } from "./types/generate-api-key.args";
 import { GeneratedApiKey } from "./types/generated-api-key.type";
+import { RevokeApiKeysWhereArgs } from "./types/revoke-api-keys-where.args";
+import { RotateApiKeyArgs } from "./types/rotate-api-key.args";
 
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
@@ -32,27 +35,41 @@ export class ApiKeyResolver {
 
   @Authorized()
   @Mutation(() => GeneratedApiKey, { description: "Generate a key for the caller. The secret is returned here once and can never be retrieved again." })
-  generateApiKey(@Args(() => GenerateApiKeyArgs) args: GenerateApiKeyArgs, @Ctx() { identity }: AuthenticatedContext): Promise<GeneratedApiKey> {
-    return this.keys.generate(identity.userId, args);
+  generateApiKey(@Args(() => GenerateApiKeyArgs) args: GenerateApiKeyArgs, @Ctx() context: AuthenticatedContext): Promise<GeneratedApiKey> {
+    return this.keys.generate(actorOf(context), args);
+  }
+
+  @Authorized()
+  @Mutation(() => GeneratedApiKey, {
+    description: "Owner or admin: a new key with the same owner, description and readOnly; the old one works until overlapSeconds pass or the new key is first used.",
+  })
+  rotateApiKey(@Args(() => RotateApiKeyArgs) args: RotateApiKeyArgs, @Ctx() context: AuthenticatedContext): Promise<GeneratedApiKey> {
+    return this.keys.rotate(actorOf(context), args);
   }
 
   @Authorized()
   @Mutation(() => Boolean, { description: "Delete one of the caller's own keys." })
-  async deleteMyApiKey(@Arg("id", () => ID) id: string, @Ctx() { identity }: AuthenticatedContext): Promise<boolean> {
-    await this.keys.deleteOwn(identity.userId, id);
+  async deleteMyApiKey(@Arg("id", () => ID) id: string, @Ctx() context: AuthenticatedContext): Promise<boolean> {
+    await this.keys.deleteOwn(actorOf(context), id);
     return true;
   }
 
   @Authorized(ADMIN)
   @Mutation(() => Int, { description: "Admin: revoke the given keys; returns how many were revoked." })
-  revokeApiKeys(@Arg("ids", () => [ID]) ids: string[]): Promise<number> {
-    return this.keys.revoke(ids);
+  revokeApiKeys(@Arg("ids", () => [ID]) ids: string[], @Ctx() context: AuthenticatedContext): Promise<number> {
+    return this.keys.revoke(actorOf(context), ids);
   }
 
   @Authorized(ADMIN)
   @Mutation(() => Int, { description: "Admin: revoke every API key on the server; returns how many were revoked." })
-  revokeAllApiKeys(): Promise<number> {
-    return this.keys.revokeAll();
+  revokeAllApiKeys(@Ctx() context: AuthenticatedContext): Promise<number> {
+    return this.keys.revokeAll(actorOf(context));
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => Int, { description: "Admin: revoke every key matching the filter; dryRun only counts." })
+  revokeApiKeysWhere(@Args(() => RevokeApiKeysWhereArgs) args: RevokeApiKeysWhereArgs, @Ctx() context: AuthenticatedContext): Promise<number> {
+    return this.keys.revokeWhere(actorOf(context), args.filter, args.dryRun ?? true);
   }
 }
 

@@ -1,4 +1,6 @@
-import { Arg, Authorized, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from "type-graphql";
+import { actorOf } from "../auth/actor";
+import type { AuthenticatedContext } from "../auth/context.type";
 import { ADMIN } from "../auth/auth-checker";
 import { ExternalToolSettings } from "../entities/external-tool-settings.entity";
 import type { SettingsService } from "../services/settings.service";
@@ -16,7 +18,7 @@ export class ExternalToolSettingsResolver {
 
   @Authorized(ADMIN)
   @Mutation(() => ExternalToolSettings, { description: "Admin." })
-  updateExternalToolSettings(@Arg("input", () => ExternalToolSettingsInput) input: ExternalToolSettingsInput): Promise<ExternalToolSettings> {
-    return this.settings.update(input);
+  updateExternalToolSettings(@Arg("input", () => ExternalToolSettingsInput) input: ExternalToolSettingsInput, @Ctx() context: AuthenticatedContext): Promise<ExternalToolSettings> {
+    return this.settings.update(input, actorOf(context));
   }
 }

@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { actorOf } from "../auth/actor";
 import { ADMIN } from "../auth/auth-checker";
 import type { AuthenticatedContext } from "../auth/context.type";
 import { User } from "../entities/user.entity";
@@ -21,13 +22,13 @@ export class UserResolver {
 
   @Authorized(ADMIN)
   @Mutation(() => User, { description: "Admin." })
-  createUser(@Arg("input", () => CreateUserInput) input: CreateUserInput): Promise<User> {
-    return this.users.create(input);
+  createUser(@Arg("input", () => CreateUserInput) input: CreateUserInput, @Ctx() context: AuthenticatedContext): Promise<User> {
+    return this.users.create(input, actorOf(context));
   }
 
   @Authorized(ADMIN)
   @Mutation(() => User, { description: "Admin: a deactivated user's keys and password stop authenticating; nothing is deleted." })
-  setUserActive(@Arg("id", () => ID) id: string, @Arg("active", () => Boolean) active: boolean, @Ctx() { identity }: AuthenticatedContext): Promise<User> {
-    return this.users.setActive(id, active, identity.userId);
+  setUserActive(@Arg("id", () => ID) id: string, @Arg("active", () => Boolean) active: boolean, @Ctx() context: AuthenticatedContext): Promise<User> {
+    return this.users.setActive(id, active, actorOf(context));
   }
 }

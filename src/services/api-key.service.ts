@@ -5,6 +5,11 @@ import { ApiKey, DESCRIPTION_MAX_LENGTH } from "../entities/api-key.entity";
 import { expiryFor } from "../entities/external-tool-settings.entity";
 import { User } from "../entities/user.entity";
 import { API_KEYS_DISABLED_MESSAGE, BadUserInputError, ForbiddenError, NotFoundError } from "../errors";
+import { type Cursor, decodeCursor, encodeCursor, pageSize } from "./cursor";
+import { inTransaction } from "../db/transactions";
+import { AuditAction, type AuditActor } from "../entities/audit-event.entity";
+import { type AuditService, describeIds } from "./audit.service";
+import type { IdempotencyService } from "./idempotency.service";
 import { parseId } from "./ids";
 import type { SettingsService } from "./settings.service";
 
@@ -50,35 +55,110 @@ const ORDER_SPECS: Record<ApiKeyOrder, OrderSpec> = {
 const KEY_WITH_OWNER_COLUMNS = `k.id, k.owner_id, k.hint, k.description, k.created_at, k.expires_at, k.last_used_at, k.read_only,
   u.email AS u_email, u.display_name AS u_display_name, u.is_admin AS u_is_admin, u.active AS u_active, u.created_at AS u_created_at`;
 
+export interface KeyActor extends AuditActor {
+  userId: number;
+  isAdmin: boolean;
+}
+
+export interface GeneratedKeyResult {
+  key: string;
+  apiKey: ApiKey;
+}
+
+export const MAX_ROTATION_OVERLAP_SECONDS = 30 * 24 * 3600;
+
 export class ApiKeyService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly settings: SettingsService,
+    private readonly audit: AuditService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
-  async generate(ownerId: number, input: { description?: string | null; readOnly?: boolean | null }, now: Date = new Date()) {
+  async generate(
+    actor: KeyActor,
+    input: { description?: string | null; readOnly?: boolean | null; idempotencyKey?: string | null },
+    now: Date = new Date(),
+  ): Promise<GeneratedKeyResult> {
     const description = normaliseDescription(input.description);
-    const settings = await this.settings.get();
-    if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
-    const owner = await this.dataSource.getRepository(User).findOneBy({ id: ownerId });
-    if (!owner) throw new NotFoundError("No user with this id.");
-
-    const { key, hash, hint } = generateApiKey();
-    const repository = this.dataSource.getRepository(ApiKey);
-    const apiKey = await repository.save(
-      repository.create({
-        ownerId,
-        keyHash: hash,
-        hint,
-        description,
-        createdAt: now,
-        expiresAt: expiryFor(settings.apiKeyExpiration, now),
-        lastUsedAt: null,
-        readOnly: input.readOnly ?? false,
-      }),
+    const readOnly = input.readOnly ?? false;
+    const { result } = await this.idempotency.run(
+      { userId: actor.userId, operation: "generateApiKey", idempotencyKey: input.idempotencyKey, args: { description, readOnly } },
+      async (manager) => {
+        const settings = await this.settings.get(manager);
+        if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
+        const created = await insertKey(manager, { ownerId: actor.userId, description, readOnly, expiresAt: expiryFor(settings.apiKeyExpiration, now), replacesKeyId: null, now });
+        await this.audit.record(
+          { action: AuditAction.API_KEY_GENERATED, actor, keyId: created.id, at: now, detail: `${readOnly ? "read-only " : ""}key ${created.hint}${created.expiresAt ? `, expires ${created.expiresAt.toISOString()}` : ", never expires"}` },
+          manager,
+        );
+        return created;
+      },
+      now,
     );
-    apiKey.owner = owner;
-    return { key, apiKey };
+    return { key: result.key, apiKey: await this.getWithOwner(result.id) };
+  }
+
+  /**
+   * A new key with the old one's owner, description and readOnly flag. The old key keeps working
+   * until overlapSeconds pass or the new key is first used, whichever comes first.
+   */
+  async rotate(actor: KeyActor, input: { id: string; overlapSeconds?: number | null; idempotencyKey?: string | null }, now: Date = new Date()): Promise<GeneratedKeyResult> {
+    const overlapSeconds = input.overlapSeconds ?? 0;
+    if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_ROTATION_OVERLAP_SECONDS) {
+      throw new BadUserInputError(`overlapSeconds must be between 0 and ${MAX_ROTATION_OVERLAP_SECONDS}.`, "overlapSeconds");
+    }
+    const oldId = parseId(input.id);
+    if (oldId === null) throw new NotFoundError("No API key with this id.");
+    const { result } = await this.idempotency.run(
+      { userId: actor.userId, operation: "rotateApiKey", idempotencyKey: input.idempotencyKey, args: { id: oldId, overlapSeconds } },
+      async (manager) => {
+        const old = await manager.getRepository(ApiKey).findOneBy({ id: oldId });
+        // Another user's key is NOT_FOUND to non-admins: existence is not revealed.
+        if (!old || (old.ownerId !== actor.userId && !actor.isAdmin)) throw new NotFoundError("No API key with this id.");
+        const settings = await this.settings.get(manager);
+        if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
+        const created = await insertKey(manager, {
+          ownerId: old.ownerId,
+          description: old.description,
+          readOnly: old.readOnly,
+          expiresAt: expiryFor(settings.apiKeyExpiration, now),
+          replacesKeyId: overlapSeconds > 0 ? old.id : null,
+          now,
+        });
+        let oldKeyFate: string;
+        if (overlapSeconds === 0) {
+          await manager.getRepository(ApiKey).delete({ id: old.id });
+          oldKeyFate = "old key revoked at once";
+        } else {
+          const overlapEnd = new Date(now.getTime() + overlapSeconds * 1000);
+          const retireAt = old.expiresAt && old.expiresAt < overlapEnd ? old.expiresAt : overlapEnd;
+          await manager.getRepository(ApiKey).update({ id: old.id }, { expiresAt: retireAt });
+          oldKeyFate = `old key works until ${retireAt.toISOString()} or the new key's first use`;
+        }
+        await this.audit.record(
+          { action: AuditAction.API_KEY_ROTATED, actor, keyId: created.id, at: now, detail: `key ${old.id} (${old.hint}) replaced by key ${created.id} (${created.hint}); ${oldKeyFate}` },
+          manager,
+        );
+        return created;
+      },
+      now,
+    );
+    return { key: result.key, apiKey: await this.getWithOwner(result.id) };
+  }
+
+  /** Called on a rotated key's first use: the key it replaced stops working now. */
+  async retirePredecessor(successor: { keyId: number; userId: number; email: string }, predecessorId: number): Promise<void> {
+    await inTransaction(this.dataSource, async (manager) => {
+      const retired = await manager.getRepository(ApiKey).delete({ id: predecessorId, ownerId: successor.userId });
+      await manager.getRepository(ApiKey).update({ id: successor.keyId }, { replacesKeyId: null });
+      if (retired.affected) {
+        await this.audit.record(
+          { action: AuditAction.ROTATED_KEY_RETIRED, actor: { userId: successor.userId, email: successor.email, ip: null }, keyId: predecessorId, detail: `first use of key ${successor.keyId} ended the rotation overlap` },
+          manager,
+        );
+      }
+    });
   }
 
   /** The owner's keys, newest first, expired ones included. */
@@ -91,19 +171,29 @@ export class ApiKeyService {
     return rows.map(hydrateKeyWithOwner);
   }
 
+  async getWithOwner(id: number): Promise<ApiKey> {
+    const rows: Row[] = await this.dataSource.query(`SELECT ${KEY_WITH_OWNER_COLUMNS} FROM api_keys k INNER JOIN users u ON u.id = k.owner_id WHERE k.id = ?`, [id]);
+    if (!rows[0]) throw new NotFoundError("No API key with this id.");
+    return hydrateKeyWithOwner(rows[0]);
+  }
+
   /** Another user's key id is NOT_FOUND too: existence is not revealed. */
-  async deleteOwn(ownerId: number, rawId: string): Promise<void> {
+  async deleteOwn(actor: KeyActor, rawId: string): Promise<void> {
     const id = parseId(rawId);
-    const result = id === null ? null : await this.dataSource.getRepository(ApiKey).delete({ id, ownerId });
-    if (!result?.affected) throw new NotFoundError("No API key with this id.");
+    const deleted =
+      id !== null &&
+      (await inTransaction(this.dataSource, async (manager) => {
+        const result = await manager.getRepository(ApiKey).delete({ id, ownerId: actor.userId });
+        if (!result.affected) return false;
+        await this.audit.record({ action: AuditAction.API_KEY_DELETED, actor, keyId: id, detail: "deleted by its owner" }, manager);
+        return true;
+      }));
+    if (!deleted) throw new NotFoundError("No API key with this id.");
   }
 
   async list(args: { filter?: ApiKeyFilterInput | null; orderBy?: ApiKeyOrder | null; first?: number | null; after?: string | null }, now: Date = new Date()): Promise<ApiKeyPage> {
     const orderBy = args.orderBy ?? ApiKeyOrder.CREATED_AT_DESC;
-    const first = args.first ?? 50;
-    if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-      throw new BadUserInputError(`first must be between 0 and ${MAX_PAGE_SIZE}.`, "first");
-    }
+    const first = pageSize(args.first, 50, MAX_PAGE_SIZE);
     const spec = ORDER_SPECS[orderBy];
     const where = filterConditions(args.filter ?? {}, now);
     const conditions = [...where.conditions];
@@ -129,19 +219,14 @@ export class ApiKeyService {
       hasNextPage: rows.length > first,
       endCursor: last ? encodeCursor(orderBy, columnValue(last, spec.column), last.id) : null,
       countTotal: async () => {
-        const needsOwner = where.conditions.some((condition) => condition.includes("u."));
-        const [row] = await this.dataSource.query(
-          `SELECT COUNT(*) AS total FROM api_keys k ${needsOwner ? "INNER JOIN users u ON u.id = k.owner_id" : ""}
-           ${where.conditions.length ? `WHERE ${where.conditions.join(" AND ")}` : ""}`,
-          where.params,
-        );
+        const [row] = await this.dataSource.query(`SELECT COUNT(*) AS total ${fromFiltered(where)}`, where.params);
         return Number(row.total);
       },
     };
   }
 
   /** All or nothing: one transaction, so a failure half-way revokes none. */
-  async revoke(rawIds: string[]): Promise<number> {
+  async revoke(actor: AuditActor, rawIds: string[]): Promise<number> {
     const ids = new Set<number>();
     const invalid: string[] = [];
     for (const raw of rawIds) {
@@ -151,26 +236,80 @@ export class ApiKeyService {
     }
     if (invalid.length) throw new BadUserInputError(`Not API key ids: ${invalid.slice(0, 5).map((id) => JSON.stringify(id)).join(", ")}${invalid.length > 5 ? ", …" : ""}`, "ids");
     if (ids.size === 0) return 0;
-    return this.dataSource.transaction(async (manager) => {
-      let revoked = 0;
-      const all = [...ids];
-      for (let i = 0; i < all.length; i += MAX_IDS_PER_STATEMENT) {
-        revoked += await deleteKeys(manager, all.slice(i, i + MAX_IDS_PER_STATEMENT));
+    return inTransaction(this.dataSource, async (manager) => {
+      const revoked = await deleteKeysById(manager, [...ids]);
+      if (revoked.length) {
+        await this.audit.record({ action: AuditAction.API_KEYS_REVOKED, actor, keyId: revoked.length === 1 ? revoked[0] : null, detail: `revoked ${revoked.length} key(s): ${describeIds(revoked)}` }, manager);
       }
-      return revoked;
+      return revoked.length;
     });
   }
 
-  async revokeAll(): Promise<number> {
-    return this.dataSource.transaction((manager) => deleteKeys(manager, null));
+  async revokeAll(actor: AuditActor): Promise<number> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const result = await manager.createQueryBuilder().delete().from(ApiKey).execute();
+      const count = result.affected ?? 0;
+      await this.audit.record({ action: AuditAction.ALL_API_KEYS_REVOKED, actor, detail: `revoked all ${count} key(s)` }, manager);
+      return count;
+    });
+  }
+
+  /** Revokes every key matching the filter; a dry run only counts. */
+  async revokeWhere(actor: AuditActor, filter: ApiKeyFilterInput, dryRun: boolean, now: Date = new Date()): Promise<number> {
+    const where = filterConditions(filter, now);
+    if (dryRun) {
+      const [row] = await this.dataSource.query(`SELECT COUNT(*) AS total ${fromFiltered(where)}`, where.params);
+      return Number(row.total);
+    }
+    return inTransaction(this.dataSource, async (manager) => {
+      const rows: Array<{ id: unknown }> = await manager.query(`SELECT k.id ${fromFiltered(where)}`, where.params);
+      const revoked = await deleteKeysById(manager, rows.map((row) => Number(row.id)));
+      await this.audit.record(
+        { action: AuditAction.API_KEYS_REVOKED, actor, keyId: revoked.length === 1 ? revoked[0] : null, detail: `revoked ${revoked.length} key(s) matching ${JSON.stringify(filter)}: ${describeIds(revoked)}` },
+        manager,
+      );
+      return revoked.length;
+    });
   }
 }
 
-async function deleteKeys(manager: EntityManager, ids: number[] | null): Promise<number> {
-  const query = manager.createQueryBuilder().delete().from(ApiKey);
-  if (ids) query.whereInIds(ids);
-  const result = await query.execute();
-  return result.affected ?? 0;
+async function insertKey(
+  manager: EntityManager,
+  fields: { ownerId: number; description: string | null; readOnly: boolean; expiresAt: Date | null; replacesKeyId: number | null; now: Date },
+): Promise<{ key: string; id: number; hint: string; expiresAt: Date | null }> {
+  const { key, hash, hint } = generateApiKey();
+  const inserted = await manager.getRepository(ApiKey).insert({
+    ownerId: fields.ownerId,
+    keyHash: hash,
+    hint,
+    description: fields.description,
+    createdAt: fields.now,
+    expiresAt: fields.expiresAt,
+    lastUsedAt: null,
+    readOnly: fields.readOnly,
+    replacesKeyId: fields.replacesKeyId,
+  });
+  return { key, id: Number(inserted.identifiers[0].id), hint, expiresAt: fields.expiresAt };
+}
+
+function fromFiltered(where: { conditions: string[] }): string {
+  const needsOwner = where.conditions.some((condition) => condition.includes("u."));
+  return `FROM api_keys k ${needsOwner ? "INNER JOIN users u ON u.id = k.owner_id" : ""} ${where.conditions.length ? `WHERE ${where.conditions.join(" AND ")}` : ""}`;
+}
+
+/** Deletes the keys that exist among `ids`, in bounded statements; returns the ids deleted. */
+async function deleteKeysById(manager: EntityManager, ids: number[]): Promise<number[]> {
+  const deleted: number[] = [];
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+    const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
+    const placeholders = chunk.map(() => "?").join(", ");
+    const existing: Array<{ id: unknown }> = await manager.query(`SELECT id FROM api_keys WHERE id IN (${placeholders})`, chunk);
+    if (existing.length === 0) continue;
+    const found = existing.map((row) => Number(row.id));
+    await manager.query(`DELETE FROM api_keys WHERE id IN (${found.map(() => "?").join(", ")})`, found);
+    deleted.push(...found);
+  }
+  return deleted.sort((a, b) => a - b);
 }
 
 export function normaliseDescription(raw: string | null | undefined): string | null {
@@ -235,32 +374,8 @@ function filterConditions(filter: ApiKeyFilterInput, now: Date): { conditions: s
   return { conditions, params };
 }
 
-interface Cursor {
-  value: string | null;
-  id: number;
-}
-
 function columnValue(key: ApiKey, column: OrderSpec["column"]): Date | null {
   return column === "created_at" ? key.createdAt : column === "last_used_at" ? key.lastUsedAt : key.expiresAt;
-}
-
-function encodeCursor(orderBy: ApiKeyOrder, value: Date | null, id: number): string {
-  return Buffer.from(JSON.stringify([orderBy, value ? toSqlDateTime(value) : null, id])).toString("base64url");
-}
-
-function decodeCursor(raw: string, orderBy: ApiKeyOrder): Cursor {
-  const invalid = () => new BadUserInputError("after is not a cursor of this list and order.", "after");
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
-  } catch {
-    throw invalid();
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 3) throw invalid();
-  const [order, value, id] = decoded;
-  if (order !== orderBy || !Number.isSafeInteger(id) || id < 1) throw invalid();
-  if (value !== null && (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/.test(value))) throw invalid();
-  return { value, id };
 }
 
 /** The rows strictly after the cursor, in an order whose NULLs come last. */

@@ -2,12 +2,15 @@ import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import type { Config } from "../config";
 import { ApiKeyService } from "./api-key.service";
+import { AuditService } from "./audit.service";
+import { IdempotencyService } from "./idempotency.service";
 import { KeyRetentionService } from "./key-retention.service";
 import { LastUsedRecorder } from "./last-used-recorder";
 import { SettingsService } from "./settings.service";
 import { BCRYPT_COST, UserService } from "./user.service";
 
 export interface Services {
+  audit: AuditService;
   settings: SettingsService;
   users: UserService;
   apiKeys: ApiKeyService;
@@ -16,12 +19,14 @@ export interface Services {
 }
 
 export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { bcryptCost?: number } = {}): Services {
-  const settings = new SettingsService(dataSource);
+  const audit = new AuditService(dataSource, logger);
+  const settings = new SettingsService(dataSource, audit);
   return {
+    audit,
     settings,
-    users: new UserService(dataSource, options.bcryptCost ?? BCRYPT_COST),
-    apiKeys: new ApiKeyService(dataSource, settings),
+    users: new UserService(dataSource, audit, options.bcryptCost ?? BCRYPT_COST),
+    apiKeys: new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource)),
     lastUsed: new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger),
-    keyRetention: new KeyRetentionService(dataSource, settings),
+    keyRetention: new KeyRetentionService(dataSource, settings, audit),
   };
 }

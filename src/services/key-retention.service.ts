@@ -1,8 +1,12 @@
 import type { DataSource } from "typeorm";
 import { toSqlDateTime } from "../db/data-source";
+import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
+import type { AuditService } from "./audit.service";
 import type { SettingsService } from "./settings.service";
 
 const DAY_MS = 24 * 3600_000;
+/** The audit event lists at most this many ids (the count is always exact). */
+const MAX_IDS_IN_AUDIT_DETAIL = 200;
 export const PURGE_BATCH_SIZE = 500;
 
 export interface PurgeResult {
@@ -30,6 +34,7 @@ export class KeyRetentionService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly settings: SettingsService,
+    private readonly audit: AuditService,
   ) {}
 
   /** The instant before which (inclusive) an expiry makes a key purgeable. */
@@ -47,10 +52,10 @@ export class KeyRetentionService {
 
   /**
    * Deletes every key whose expiry is older than now − retention, in batches of bounded size,
-   * each in its own short transaction. The one entry point for the scheduled job and the CLI,
-   * so a caller (e.g. the audit trail) can wrap a whole run.
+   * each in its own short transaction. The one entry point for the scheduled job and the CLI.
+   * A run that deleted something writes one EXPIRED_KEYS_PURGED audit event (count and ids).
    */
-  async purgeExpired(now: Date = new Date(), options: PurgeOptions = {}): Promise<PurgeResult> {
+  async purgeExpired(now: Date = new Date(), options: PurgeOptions = {}, actor: AuditActor = SYSTEM_ACTOR): Promise<PurgeResult> {
     const batchSize = options.batchSize ?? PURGE_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError("batchSize must be a positive integer");
     const { cutoff, retentionDays } = await this.cutoff(now);
@@ -79,6 +84,14 @@ export class KeyRetentionService {
       lastId = deleted.batch[deleted.batch.length - 1];
       options.onProgress?.(ids.length, Math.max(total, ids.length));
       if (deleted.batch.length < batchSize) break;
+    }
+    if (ids.length > 0) {
+      const listed = ids.slice(0, MAX_IDS_IN_AUDIT_DETAIL).join(", ") + (ids.length > MAX_IDS_IN_AUDIT_DETAIL ? ", …" : "");
+      await this.audit.record({
+        action: AuditAction.EXPIRED_KEYS_PURGED,
+        actor,
+        detail: `purged ${ids.length} key(s) expired at or before ${cutoff.toISOString()} (retention ${retentionDays} days): ids ${listed}`,
+      });
     }
     return { purged: ids.length, ids, cutoff, retentionDays };
   }

@@ -1,6 +1,7 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import { toSqlDateTime } from "../db/data-source";
+import { inTransaction } from "../db/transactions";
 
 export type FlushListener = (seconds: number, written: number, ok: boolean) => void;
 
@@ -80,7 +81,7 @@ export class LastUsedRecorder {
       for (const listener of this.flushListeners) listener(seconds, batch.size, ok);
     };
     try {
-      await this.dataSource.transaction(async (manager) => {
+      await inTransaction(this.dataSource, async (manager) => {
         for (const [keyId, usedAt] of batch) {
           const at = toSqlDateTime(usedAt);
           // Never move lastUsedAt backwards: another instance may have written a later use.

@@ -1,4 +1,6 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
+import { inTransaction } from "../db/transactions";
+import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
 import {
   ApiKeyExpiration,
   DEFAULT_EXPIRED_KEY_RETENTION_DAYS,
@@ -7,31 +9,42 @@ import {
   SETTINGS_ROW_ID,
 } from "../entities/external-tool-settings.entity";
 import { BadUserInputError } from "../errors";
+import type { AuditService } from "./audit.service";
 
-export type SettingsChange = {
-  [K in "apiKeysEnabled" | "apiKeyExpiration" | "sessionKeysEnabled" | "expiredKeyRetentionDays"]?: ExternalToolSettings[K] | null;
-};
+type EditableSetting = "apiKeysEnabled" | "apiKeyExpiration" | "sessionKeysEnabled" | "expiredKeyRetentionDays";
+export type SettingsChange = { [K in EditableSetting]?: ExternalToolSettings[K] | null };
+const EDITABLE: EditableSetting[] = ["apiKeysEnabled", "apiKeyExpiration", "sessionKeysEnabled", "expiredKeyRetentionDays"];
 
 export class SettingsService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
-  async get(): Promise<ExternalToolSettings> {
-    const settings = await this.dataSource.getRepository(ExternalToolSettings).findOneBy({ id: SETTINGS_ROW_ID });
+  async get(manager: EntityManager = this.dataSource.manager): Promise<ExternalToolSettings> {
+    const settings = await manager.getRepository(ExternalToolSettings).findOneBy({ id: SETTINGS_ROW_ID });
     // The migration inserts the row; recreate the defaults if someone deleted it by hand.
-    return settings ?? this.dataSource.getRepository(ExternalToolSettings).save(defaultSettings());
+    return settings ?? manager.getRepository(ExternalToolSettings).save(defaultSettings());
   }
 
-  async update(change: SettingsChange): Promise<ExternalToolSettings> {
+  /** Changes only the given settings; records old and new values in the audit trail. */
+  async update(change: SettingsChange, actor: AuditActor = SYSTEM_ACTOR): Promise<ExternalToolSettings> {
     const retention = change.expiredKeyRetentionDays;
     if (retention != null && (!Number.isInteger(retention) || retention < 0 || retention > MAX_EXPIRED_KEY_RETENTION_DAYS)) {
       throw new BadUserInputError(`expiredKeyRetentionDays must be between 0 and ${MAX_EXPIRED_KEY_RETENTION_DAYS}.`, "expiredKeyRetentionDays");
     }
-    const defined = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined && value !== null));
-    const current = await this.get();
-    if (Object.keys(defined).length > 0) {
-      await this.dataSource.getRepository(ExternalToolSettings).update({ id: SETTINGS_ROW_ID }, defined);
-    }
-    return { ...current, ...defined } as ExternalToolSettings;
+    return inTransaction(this.dataSource, async (manager) => {
+      const current = await this.get(manager);
+      const changed = EDITABLE.filter((name) => change[name] !== undefined && change[name] !== null && change[name] !== current[name]);
+      if (changed.length === 0) return current;
+      const values = Object.fromEntries(changed.map((name) => [name, change[name]]));
+      await manager.getRepository(ExternalToolSettings).update({ id: SETTINGS_ROW_ID }, values);
+      await this.audit.record(
+        { action: AuditAction.SETTINGS_CHANGED, actor, detail: changed.map((name) => `${name}: ${String(current[name])} -> ${String(change[name])}`).join("; ") },
+        manager,
+      );
+      return Object.assign(new ExternalToolSettings(), current, values);
+    });
   }
 }
 

@@ -1,9 +1,13 @@
 import bcrypt from "bcrypt";
 import { randomBytes } from "node:crypto";
-import { DataSource, QueryFailedError } from "typeorm";
+import type { DataSource } from "typeorm";
 import { describePasswordProblem, isPlausibleEmail } from "../config";
 import { User } from "../entities/user.entity";
+import { inTransaction } from "../db/transactions";
+import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
 import { BadUserInputError, NotFoundError } from "../errors";
+import type { AuditService } from "./audit.service";
+import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
 
 export const BCRYPT_COST = 12;
@@ -19,6 +23,7 @@ export interface NewUser {
 export class UserService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
     private readonly bcryptCost: number = BCRYPT_COST,
   ) {}
 
@@ -26,7 +31,7 @@ export class UserService {
     return this.dataSource.getRepository(User).findOneBy({ id });
   }
 
-  async create(input: NewUser): Promise<User> {
+  async create(input: NewUser, actor: AuditActor = SYSTEM_ACTOR): Promise<User> {
     const email = input.email.trim().toLowerCase();
     if (!isPlausibleEmail(email)) throw new BadUserInputError("email is not a valid email address.", "email");
     const passwordProblem = describePasswordProblem(input.password);
@@ -35,38 +40,40 @@ export class UserService {
     if (displayName && displayName.length > DISPLAY_NAME_MAX_LENGTH) {
       throw new BadUserInputError(`displayName must be at most ${DISPLAY_NAME_MAX_LENGTH} characters.`, "displayName");
     }
-    const repository = this.dataSource.getRepository(User);
-    if (await repository.existsBy({ email })) throw new BadUserInputError("A user with this email already exists.", "email");
-    const user = repository.create({
-      email,
-      displayName,
-      passwordHash: await bcrypt.hash(input.password, this.bcryptCost),
-      isAdmin: input.isAdmin ?? false,
-      active: true,
-      createdAt: new Date(),
-    });
+    const passwordHash = await bcrypt.hash(input.password, this.bcryptCost);
+    const isAdmin = input.isAdmin ?? false;
     try {
-      return await repository.save(user);
+      return await inTransaction(this.dataSource, async (manager) => {
+        const repository = manager.getRepository(User);
+        if (await repository.existsBy({ email })) throw new BadUserInputError("A user with this email already exists.", "email");
+        const user = repository.create({ email, displayName, passwordHash, isAdmin, active: true, createdAt: new Date() });
+        const inserted = await repository.insert(user);
+        user.id = Number(inserted.identifiers[0].id);
+        await this.audit.record({ action: AuditAction.USER_CREATED, actor, detail: `user ${user.id} ${email}${isAdmin ? " (site admin)" : ""}` }, manager);
+        return user;
+      });
     } catch (error) {
       // Two creations of the same email racing: the unique index decides.
-      if (error instanceof QueryFailedError && /unique|duplicate/i.test(error.message)) {
-        throw new BadUserInputError("A user with this email already exists.", "email");
-      }
+      if (isUniqueViolation(error)) throw new BadUserInputError("A user with this email already exists.", "email");
       throw error;
     }
   }
 
-  async setActive(rawId: string, active: boolean, actingUserId: number): Promise<User> {
+  async setActive(rawId: string, active: boolean, actor: AuditActor): Promise<User> {
     const id = parseId(rawId);
-    const repository = this.dataSource.getRepository(User);
-    const user = id === null ? null : await repository.findOneBy({ id });
-    if (!user) throw new NotFoundError("No user with this id.");
-    if (!active && user.id === actingUserId) throw new BadUserInputError("You cannot deactivate your own account.", "id");
-    if (user.active !== active) {
-      await repository.update({ id: user.id }, { active });
-      user.active = active;
-    }
-    return user;
+    if (id === null) throw new NotFoundError("No user with this id.");
+    return inTransaction(this.dataSource, async (manager) => {
+      const repository = manager.getRepository(User);
+      const user = await repository.findOneBy({ id });
+      if (!user) throw new NotFoundError("No user with this id.");
+      if (!active && user.id === actor.userId) throw new BadUserInputError("You cannot deactivate your own account.", "id");
+      if (user.active !== active) {
+        await repository.update({ id: user.id }, { active });
+        user.active = active;
+        await this.audit.record({ action: active ? AuditAction.USER_ACTIVATED : AuditAction.USER_DEACTIVATED, actor, detail: `user ${user.id} ${user.email}` }, manager);
+      }
+      return user;
+    });
   }
 
   async count(): Promise<number> {

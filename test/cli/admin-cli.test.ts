@@ -188,6 +188,8 @@ describe("admin CLI (a real child process on the test database)", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Revoked 3 keys.");
     expect(await keyIds()).toEqual([]);
+    const audit = await app.db.dataSource.query("SELECT action, actor_id FROM audit_events WHERE action = 'ALL_API_KEYS_REVOKED'");
+    expect(audit.map((row: { action: string; actor_id: unknown }) => [row.action, row.actor_id])).toEqual([["ALL_API_KEYS_REVOKED", null]]);
   });
 
   test("settings: changes what is asked, prints the result; bad values: exit 2, nothing changed", async () => {

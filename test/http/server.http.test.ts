@@ -100,4 +100,32 @@ describe("HTTP server", () => {
       await app.db.dataSource.query("ALTER TABLE external_tool_settings_moved RENAME TO external_tool_settings");
     }
   });
+
+  test("access log: one JSON line per request with who, how, what and how long; anonymous requests without user", async () => {
+    await app.setKeysEnabled(true);
+    const { key, id } = await app.generateKey(alice);
+    app.logLines.length = 0;
+    await app.graphql("query WhoAmI { me { email } }", undefined, { basic: ["apikey", key] });
+    await app.graphql("{ externalToolSettings { apiKeysEnabled } }");
+    const lines = app.logLines.map((text) => JSON.parse(text)).filter((entry) => entry.msg === "request");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      method: "POST",
+      path: "/graphql",
+      status: 200,
+      clientIp: "127.0.0.1",
+      userId: alice.id,
+      email: alice.email,
+      authMethod: "apikey",
+      keyId: Number(id),
+      operationName: "WhoAmI",
+      operationType: "query",
+    });
+    expect(typeof lines[0].time).toBe("string");
+    expect(lines[0].requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines[0].durationMs).toBeGreaterThan(0);
+    expect(lines[1]).toMatchObject({ status: 200, operationType: "query" });
+    expect(lines[1].userId).toBeUndefined();
+    expect(app.logLines.join("\n")).not.toContain(key);
+  });
 });

@@ -65,6 +65,20 @@ describe("expired-key retention and purge", () => {
     expect(await remainingIds()).toEqual([recent, live, never]);
   });
 
+  test("one EXPIRED_KEYS_PURGED audit event per run that deleted something, with count and ids", async () => {
+    const events = async () => db.dataSource.query("SELECT action, detail, actor_id FROM audit_events WHERE action = 'EXPIRED_KEYS_PURGED'");
+    await services.keyRetention.purgeExpired(NOW);
+    expect(await events()).toEqual([]);
+    const first = await insertKey(daysAgo(40));
+    const second = await insertKey(daysAgo(50));
+    await services.keyRetention.purgeExpired(NOW, { batchSize: 1 });
+    const [event, ...more] = await events();
+    expect(more).toEqual([]);
+    expect(event.actor_id).toBeNull();
+    expect(event.detail).toContain("purged 2 key(s)");
+    expect(event.detail).toContain(`ids ${first}, ${second}`);
+  });
+
   test("expired keys stay listed, flagged expired, until purged", async () => {
     const recent = await insertKey(daysAgo(2));
     await services.keyRetention.purgeExpired(NOW);

@@ -131,6 +131,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
     async reset() {
       await services.lastUsed.flush();
+      await services.audit.flushFailures();
       await db.reset();
     },
     async close() {

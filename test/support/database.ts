@@ -66,6 +66,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url,
     dataSource,
     async reset() {
+      await dataSource.query("DELETE FROM audit_events");
+      await dataSource.query("DELETE FROM idempotent_results");
       await dataSource.query("DELETE FROM api_keys");
       await dataSource.query("DELETE FROM users");
       await dataSource.query("UPDATE external_tool_settings SET api_keys_enabled = 0, api_key_expiration = 'NEVER', session_keys_enabled = 0, expired_key_retention_days = 30 WHERE id = 1");

@@ -7,4 +7,7 @@ export class GenerateApiKeyArgs {
 
   @Field(() => Boolean, { nullable: true, defaultValue: false })
   readOnly?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: "Retrying with the same value within 10 minutes returns the first result instead of a second key." })
+  idempotencyKey?: string | null;
 }

@@ -1,0 +1,39 @@
+import { toSqlDateTime } from "../db/data-source";
+import { BadUserInputError } from "../errors";
+
+/**
+ * Keyset cursors: the last row's sort value (a UTC SQL datetime, or null) and id, tagged with
+ * the list and order they belong to, so a cursor from another order is refused, not misread.
+ */
+export interface Cursor {
+  value: string | null;
+  id: number;
+}
+
+const SQL_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/;
+
+export function encodeCursor(tag: string, value: Date | null, id: number): string {
+  return Buffer.from(JSON.stringify([tag, value ? toSqlDateTime(value) : null, id])).toString("base64url");
+}
+
+export function decodeCursor(raw: string, tag: string): Cursor {
+  const invalid = () => new BadUserInputError("after is not a cursor of this list and order.", "after");
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 3) throw invalid();
+  const [decodedTag, value, id] = decoded;
+  if (decodedTag !== tag || !Number.isSafeInteger(id) || id < 1) throw invalid();
+  if (value !== null && (typeof value !== "string" || !SQL_DATETIME.test(value))) throw invalid();
+  return { value, id };
+}
+
+/** Validated page size: 0..max, default when absent. */
+export function pageSize(first: number | null | undefined, fallback: number, max: number): number {
+  const size = first ?? fallback;
+  if (!Number.isInteger(size) || size < 0 || size > max) throw new BadUserInputError(`first must be between 0 and ${max}.`, "first");
+  return size;
+}
