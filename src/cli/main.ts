@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { runCli } from "./admin-cli";
 
+// `... list-keys | head`: the reader went away; that is not an error of ours.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env })
   .then((code) => {
     process.exitCode = code;
