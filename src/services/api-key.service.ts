@@ -3,10 +3,10 @@ import { generateApiKey } from "../auth/api-key-format";
 import { fromSqlBoolean, fromSqlDateTime, toSqlDateTime } from "../db/data-source";
 import { ApiKey, DESCRIPTION_MAX_LENGTH } from "../entities/api-key.entity";
 import { expiryFor } from "../entities/external-tool-settings.entity";
-import { User } from "../entities/user.entity";
 import { API_KEYS_DISABLED_MESSAGE, BadUserInputError, ForbiddenError, NotFoundError } from "../errors";
 import { type Cursor, decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { inTransaction } from "../db/transactions";
+import { hydrateJoinedUser, JOINED_USER_COLUMNS } from "../db/user-columns";
 import { AuditAction, type AuditActor } from "../entities/audit-event.entity";
 import { type AuditService, describeIds } from "./audit.service";
 import type { IdempotencyService } from "./idempotency.service";
@@ -52,8 +52,7 @@ const ORDER_SPECS: Record<ApiKeyOrder, OrderSpec> = {
   [ApiKeyOrder.EXPIRES_AT_ASC]: { column: "expires_at", direction: "ASC", nullable: true },
 };
 
-const KEY_WITH_OWNER_COLUMNS = `k.id, k.owner_id, k.hint, k.description, k.created_at, k.expires_at, k.last_used_at, k.read_only,
-  u.email AS u_email, u.display_name AS u_display_name, u.is_admin AS u_is_admin, u.active AS u_active, u.created_at AS u_created_at`;
+const KEY_WITH_OWNER_COLUMNS = `k.id, k.owner_id, k.hint, k.description, k.created_at, k.expires_at, k.last_used_at, k.read_only, ${JOINED_USER_COLUMNS}`;
 
 export interface KeyActor extends AuditActor {
   userId: number;
@@ -324,14 +323,7 @@ export function normaliseDescription(raw: string | null | undefined): string | n
 type Row = Record<string, unknown>;
 
 function hydrateKeyWithOwner(row: Row): ApiKey {
-  const owner = Object.assign(new User(), {
-    id: Number(row.owner_id),
-    email: String(row.u_email),
-    displayName: (row.u_display_name as string | null) ?? null,
-    isAdmin: fromSqlBoolean(row.u_is_admin),
-    active: fromSqlBoolean(row.u_active),
-    createdAt: fromSqlDateTime(row.u_created_at)!,
-  });
+  const owner = hydrateJoinedUser(row);
   return Object.assign(new ApiKey(), {
     id: Number(row.id),
     ownerId: owner.id,

@@ -3,8 +3,7 @@ import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
 import { fromSqlDateTime, toSqlDateTime } from "../db/data-source";
 import { AuditAction, type AuditActor, AuditEvent } from "../entities/audit-event.entity";
-import { User } from "../entities/user.entity";
-import { fromSqlBoolean } from "../db/data-source";
+import { hydrateJoinedUser, JOINED_USER_COLUMNS } from "../db/user-columns";
 import { inTransaction } from "../db/transactions";
 import { isUniqueViolation } from "../db/errors";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
@@ -211,8 +210,7 @@ export class AuditService {
       params.push(cursor.value, cursor.value, cursor.id);
     }
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT e.id, e.at, e.action, e.actor_id, e.actor_email, e.key_id, e.detail, e.ip, e.count,
-         u.id AS u_id, u.email AS u_email, u.display_name AS u_display_name, u.is_admin AS u_is_admin, u.active AS u_active, u.created_at AS u_created_at
+      `SELECT e.id, e.at, e.action, e.actor_id, e.actor_email, e.key_id, e.detail, e.ip, e.count, ${JOINED_USER_COLUMNS}
        FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
        ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}
        ORDER BY e.at DESC, e.id DESC LIMIT ?`,
@@ -225,17 +223,7 @@ export class AuditService {
 }
 
 function hydrateEvent(row: Record<string, unknown>): AuditEvent {
-  const actor =
-    row.u_id == null
-      ? null
-      : Object.assign(new User(), {
-          id: Number(row.u_id),
-          email: String(row.u_email),
-          displayName: (row.u_display_name as string | null) ?? null,
-          isAdmin: fromSqlBoolean(row.u_is_admin),
-          active: fromSqlBoolean(row.u_active),
-          createdAt: fromSqlDateTime(row.u_created_at)!,
-        });
+  const actor = row.u_id == null ? null : hydrateJoinedUser(row);
   return Object.assign(new AuditEvent(), {
     id: Number(row.id),
     at: fromSqlDateTime(row.at)!,
