@@ -1,13 +1,18 @@
 import type { Logger } from "pino";
 import type { KeyRetentionService, PurgeResult } from "./key-retention.service";
 
+/** The first run comes this long after start (or after one interval, if shorter). */
+export const FIRST_RUN_DELAY_MS = 5 * 60_000;
+
 /**
- * Runs KeyRetentionService.purgeExpired every `intervalMs` inside the server process.
+ * Runs KeyRetentionService.purgeExpired every `intervalMs` inside the server process, the first
+ * time a few minutes after start: a server restarted more often than the interval still purges.
  * The timer is unref'd (it never keeps the process alive), runs never overlap, and a failed
  * run is logged and retried at the next tick: the job never crashes the server.
  */
 export class PurgeJob {
   private timer: NodeJS.Timeout | null = null;
+  private firstRun: NodeJS.Timeout | null = null;
   private running: Promise<PurgeResult | null> | null = null;
 
   constructor(
@@ -19,14 +24,18 @@ export class PurgeJob {
   /** intervalMs 0 disables the job. */
   start(): void {
     if (this.timer || this.intervalMs <= 0) return;
+    this.firstRun = setTimeout(() => void this.runOnce(), Math.min(this.intervalMs, FIRST_RUN_DELAY_MS));
+    this.firstRun.unref();
     this.timer = setInterval(() => void this.runOnce(), this.intervalMs);
     this.timer.unref();
   }
 
   /** Stops the timer and waits for a run in progress. */
   async stop(): Promise<void> {
+    if (this.firstRun) clearTimeout(this.firstRun);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.firstRun = null;
     if (this.running) await this.running;
   }
 

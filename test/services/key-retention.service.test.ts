@@ -2,7 +2,7 @@ import pino from "pino";
 import { toSqlDateTime } from "../../src/db/data-source";
 import { loadConfig } from "../../src/config";
 import { createServices, type Services } from "../../src/services";
-import { PurgeJob } from "../../src/services/purge-job";
+import { FIRST_RUN_DELAY_MS, PurgeJob } from "../../src/services/purge-job";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 
 const DAY = 24 * 3600_000;
@@ -141,6 +141,26 @@ describe("expired-key retention and purge", () => {
       await job.stop();
     }
     expect(await remainingIds()).toEqual([]);
+  });
+
+  test("scheduled job: the first run comes after the shorter of the interval and 5 minutes, then every interval", async () => {
+    jest.useFakeTimers();
+    try {
+      const runs: number[] = [];
+      const job = new PurgeJob({ purgeExpired: async () => (runs.push(Date.now()), { purged: 0, ids: [], cutoff: NOW, retentionDays: 30 }) }, 3600_000, logger);
+      const started = Date.now();
+      job.start();
+      await jest.advanceTimersByTimeAsync(FIRST_RUN_DELAY_MS - 1);
+      expect(runs).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      await jest.advanceTimersByTimeAsync(3600_000 - FIRST_RUN_DELAY_MS);
+      expect(runs.map((at) => at - started)).toEqual([FIRST_RUN_DELAY_MS, 3600_000]);
+      await job.stop();
+      await jest.advanceTimersByTimeAsync(2 * 3600_000);
+      expect(runs).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test("scheduled job: a failing run is logged, resolves null and does not throw", async () => {
