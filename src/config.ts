@@ -1,8 +1,9 @@
 import path from "node:path";
+import { loadSecurityConfig, type SecurityConfig } from "./security/config";
 
 export type DatabaseConfig =
   | { kind: "sqlite"; path: string } // path ":memory:" for an in-memory database
-  | { kind: "mysql"; url: string; host: string; port: number; user: string; password: string; database: string };
+  | { kind: "mysql"; url: string; host: string; port: number; user: string; password: string; database: string; connectTimeoutMs?: number };
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
@@ -23,6 +24,8 @@ export interface Config {
   introspection: boolean;
   /** Shown in the WWW-Authenticate challenge. */
   authRealm: string;
+  /** Brute-force throttling, GraphQL limits, CORS, proxy trust, database timeouts: src/security/config.ts. */
+  security: SecurityConfig;
 }
 
 export class ConfigError extends Error {
@@ -89,7 +92,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lastUsedFlushIntervalMs: integer("LAST_USED_FLUSH_INTERVAL_MS", 10_000, 10, 3600_000),
     introspection: boolean("INTROSPECTION", env.NODE_ENV !== "production"),
     authRealm: env.AUTH_REALM?.trim() || "External Tool Access",
+    security: loadSecurityConfig(env, integer, problems),
   };
+  if (database.kind === "mysql") database.connectTimeoutMs = config.security.databaseConnectTimeoutMs;
   if (/["\\\r\n]/.test(config.authRealm)) problems.push("AUTH_REALM must not contain quotes, backslashes or line breaks");
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -11,7 +11,21 @@ import type { Context } from "./auth/context.type";
 import { parseCredentials } from "./auth/credentials";
 import type { Identity } from "./auth/identity";
 import type { Config } from "./config";
-import { AUTH_FAILURE_HINTS, type AuthFailureReason, INTERNAL_ERROR_MESSAGE, PERMISSION_DENIED_MESSAGE, PUBLIC_ERROR_CODES } from "./errors";
+import {
+  AUTH_FAILURE_HINTS,
+  type AuthFailureReason,
+  INTERNAL_ERROR_MESSAGE,
+  PERMISSION_DENIED_MESSAGE,
+  PUBLIC_ERROR_CODES,
+  SERVICE_UNAVAILABLE_MESSAGE,
+  TOO_MANY_REQUESTS_MESSAGE,
+} from "./errors";
+import { AuthGate } from "./security/auth-gate";
+import { AuthThrottle } from "./security/auth-throttle";
+import { clientIp } from "./security/client-ip";
+import { applyCors } from "./security/cors";
+import { databaseUnavailablePlugin, isDatabaseUnavailable } from "./security/database-faults";
+import { graphqlLimits } from "./security/graphql-limits";
 import { createSchema } from "./schema";
 import type { Services } from "./services";
 
@@ -39,16 +53,27 @@ const SECURITY_HEADERS: Record<string, string> = {
   "x-frame-options": "DENY",
   // A response may hold a freshly generated key: no cache may keep it.
   "cache-control": "no-store",
+  "cross-origin-opener-policy": "same-origin",
+  "strict-transport-security": "max-age=31536000",
 };
 
 export async function createApp({ config, dataSource, logger, services }: AppDependencies): Promise<App> {
   const authenticator = new Authenticator(dataSource, services.lastUsed);
+  const { security } = config;
+  // Failed authentications per client IP and per account: in memory, per instance (README).
+  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
+  const gate = new AuthGate(authenticator, throttle);
+  const limits = graphqlLimits(security.graphql);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(services),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     formatError: (formatted, error) => maskError(formatted, error, logger),
-    plugins: config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()],
+    plugins: [...limits.plugins, databaseUnavailablePlugin(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
   });
   await apollo.start();
   services.lastUsed.start();
@@ -57,7 +82,11 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestLog): Promise<void> {
     const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
-    const auth = await authenticator.authenticate(credentials);
+    const auth = await gate.authenticate(credentials, log.clientIp);
+    if (!auth.ok && auth.throttled) {
+      log.throttled = true;
+      return sendJson(res, 429, { errors: [{ message: TOO_MANY_REQUESTS_MESSAGE, extensions: { code: "TOO_MANY_REQUESTS", retryAfterSeconds: auth.retryAfterSeconds } }] }, { "retry-after": String(auth.retryAfterSeconds) });
+    }
     if (!auth.ok) {
       log.reason = auth.reason;
       return sendAuthFailure(res, auth.reason, challenge);
@@ -104,9 +133,10 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
 
   const httpServer = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const started = process.hrtime.bigint();
-    const log: RequestLog = { requestId: randomUUID(), clientIp: req.socket.remoteAddress ?? "", identity: null };
+    const log: RequestLog = { requestId: randomUUID(), clientIp: clientIp(req, security.trustProxy), identity: null };
     res.setHeader("x-request-id", log.requestId);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    res.setHeader("content-security-policy", config.introspection ? "frame-ancestors 'none'" : "default-src 'none'; frame-ancestors 'none'");
 
     const done = () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -123,6 +153,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
           authMethod: log.identity?.method,
           keyId: log.identity?.keyId ?? undefined,
           authFailure: log.reason,
+          throttled: log.throttled,
         },
         "request",
       );
@@ -135,6 +166,7 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
       sendError(res, 400, "BAD_REQUEST", "Malformed request URL.");
       return done();
     }
+    if (applyCors(req, res, security.corsOrigins)) return done();
     let handled: Promise<void>;
     switch (url.pathname) {
       case "/graphql":
@@ -151,8 +183,10 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
     }
     handled
       .catch((error: unknown) => {
-        logger.error({ err: error, requestId: log.requestId }, "request failed");
-        if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE);
+        const unavailable = isDatabaseUnavailable(error);
+        logger.error({ err: error, requestId: log.requestId }, unavailable ? "database unavailable" : "request failed");
+        if (!res.headersSent && unavailable) sendError(res, 503, "SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE);
+        else if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE);
         else res.destroy();
       })
       .finally(done);
@@ -199,6 +233,7 @@ interface RequestLog {
   clientIp: string;
   identity: Identity | null;
   reason?: AuthFailureReason;
+  throttled?: boolean;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -283,6 +318,10 @@ function maskError(formatted: GraphQLFormattedError, error: unknown, logger: Log
     return { ...formatted, message: `Variable "$${name}" got an invalid value${inner ? `: ${inner}` : "."}` };
   }
   if (PUBLIC_ERROR_CODES.has(code)) return formatted;
+  if (isDatabaseUnavailable(error)) {
+    logger.error({ err: error }, "database unavailable during GraphQL execution");
+    return { message: SERVICE_UNAVAILABLE_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "SERVICE_UNAVAILABLE" } };
+  }
   logger.error({ err: error }, "unexpected error in GraphQL execution");
   return { message: INTERNAL_ERROR_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }
