@@ -183,6 +183,12 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
     }
     handled
       .catch((error: unknown) => {
+        if (req.destroyed && !res.headersSent) {
+          // The client went away mid-request (aborted upload, reset): nothing to answer, not our fault.
+          logger.info({ requestId: log.requestId, err: { message: (error as Error)?.message } }, "client aborted the request");
+          res.destroy();
+          return;
+        }
         const unavailable = isDatabaseUnavailable(error);
         logger.error({ err: error, requestId: log.requestId }, unavailable ? "database unavailable" : "request failed");
         if (!res.headersSent && unavailable) sendError(res, 503, "SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE);
