@@ -15,6 +15,8 @@ const mariadbOnly = ["/test/security/mariadb/"];
 
 module.exports = {
   maxWorkers: 2,
+  // testTimeout is a global option: inside a project entry jest ignores it (tests got 5 s).
+  testTimeout: 30000,
   reporters: ["default", "<rootDir>/test/support/summary-line-reporter.js"],
   projects: [
     { ...base, displayName: "sqlite", setupFiles: ["<rootDir>/test/support/use-sqlite.ts"], testPathIgnorePatterns: ["/node_modules/", ...mariadbOnly] },
