@@ -21,7 +21,6 @@ const UNAVAILABLE_CODES = new Set([
   "PROTOCOL_ENQUEUE_AFTER_QUIT",
   "ER_CON_COUNT_ERROR",
   "ER_SERVER_SHUTDOWN",
-  "ER_SERVER_SHUTDOWN",
   "ER_QUERY_INTERRUPTED",
   "ER_CONNECTION_KILLED",
   "ER_LOCK_WAIT_TIMEOUT",
@@ -33,21 +32,26 @@ const UNAVAILABLE_MESSAGES = /Pool is closed|Connection lost|connect ETIMEDOUT|C
 
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (!error || typeof error !== "object" || depth > 5) return false;
-  const candidate = error as { code?: unknown; fatal?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; originalError?: unknown; name?: unknown };
+  const candidate = error as { code?: unknown; fatal?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; originalError?: unknown; thrownValue?: unknown; name?: unknown };
   if (typeof candidate.code === "string" && UNAVAILABLE_CODES.has(candidate.code)) return true;
   if (candidate.fatal === true) return true; // mysql2: the connection is gone
   if (candidate.name === "ConnectionIsNotSetError" || candidate.name === "CannotExecuteNotConnectedError") return true;
   if (typeof candidate.message === "string" && UNAVAILABLE_MESSAGES.test(candidate.message)) return true;
-  return [candidate.driverError, candidate.cause, candidate.originalError].some((inner) => inner !== error && isDatabaseUnavailable(inner, depth + 1));
+  // thrownValue: graphql-js wraps a thrown non-Error (mysql2 rejects pool connects with plain objects).
+  return [candidate.driverError, candidate.cause, candidate.originalError, candidate.thrownValue].some((inner) => inner !== error && isDatabaseUnavailable(inner, depth + 1));
 }
 
-/** Apollo plugin: a resolver that failed because the database is unreachable makes the response a 503. */
+/**
+ * Apollo plugin: a response carrying SERVICE_UNAVAILABLE (a resolver hit an unreachable database;
+ * maskError in src/server.ts gives it that code) is sent as HTTP 503.
+ */
 export function databaseUnavailablePlugin(): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didEncounterErrors({ errors, response }) {
-          if (errors.some((error) => isDatabaseUnavailable(error))) response.http.status = 503;
+        async willSendResponse({ response }) {
+          const errors = response.body.kind === "single" ? response.body.singleResult.errors : response.body.initialResult.errors;
+          if (errors?.some((error) => error.extensions?.code === "SERVICE_UNAVAILABLE")) response.http.status = 503;
         },
       };
     },
