@@ -69,6 +69,9 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // main.ts owns SIGTERM/SIGINT (stop accepting, drain, flush lastUsedAt, close the pool, exit 0).
+    // Apollo's own handlers raced it and re-raised the signal: shutdown sometimes hung in apollo.stop().
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
