@@ -207,7 +207,8 @@ export async function createApp({ config, dataSource, logger, services }: AppDep
     if (!socket.writable) return socket.destroy();
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
     const body = JSON.stringify({ errors: [{ message: status === 431 ? "Request headers too large." : "Malformed HTTP request.", extensions: { code: "BAD_REQUEST" } }] });
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const headers = Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`);
   });
 
   let stopping: Promise<void> | null = null;
