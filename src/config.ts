@@ -1,8 +1,9 @@
 import path from "node:path";
+import { loadSecurityConfig, type SecurityConfig } from "./security/config";
 
 export type DatabaseConfig =
   | { kind: "sqlite"; path: string } // path ":memory:" for an in-memory database
-  | { kind: "mysql"; url: string; host: string; port: number; user: string; password: string; database: string };
+  | { kind: "mysql"; url: string; host: string; port: number; user: string; password: string; database: string; connectTimeoutMs?: number };
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
@@ -27,6 +28,8 @@ export interface Config {
   purgeIntervalMs: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** Brute-force throttling, GraphQL limits, CORS, proxy trust, database timeouts: src/security/config.ts. */
+  security: SecurityConfig;
 }
 
 export class ConfigError extends Error {
@@ -95,9 +98,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authRealm: env.AUTH_REALM?.trim() || "External Tool Access",
     purgeIntervalMs: integer("PURGE_INTERVAL_MS", 3600_000, 0, 7 * 24 * 3600_000),
     metricsToken: env.METRICS_TOKEN || undefined,
+    security: loadSecurityConfig(env, integer, problems),
   };
   if (config.purgeIntervalMs > 0 && config.purgeIntervalMs < 1000) problems.push("PURGE_INTERVAL_MS must be 0 (off) or at least 1000");
   if (config.metricsToken !== undefined && config.metricsToken.length < 16) problems.push("METRICS_TOKEN must be at least 16 characters"); // never echo the value
+  if (database.kind === "mysql") database.connectTimeoutMs = config.security.databaseConnectTimeoutMs;
   if (/["\\\r\n]/.test(config.authRealm)) problems.push("AUTH_REALM must not contain quotes, backslashes or line breaks");
 
   if (problems.length > 0) throw new ConfigError(problems);

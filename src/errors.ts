@@ -44,6 +44,24 @@ export class NotFoundError extends GraphQLError {
   }
 }
 
+export const TOO_MANY_REQUESTS_MESSAGE = "Too many failed authentication attempts. Try again later.";
+
+/** Brute-force throttle: sent as HTTP 429 with Retry-After. */
+export class TooManyRequestsError extends GraphQLError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(TOO_MANY_REQUESTS_MESSAGE, { extensions: { code: "TOO_MANY_REQUESTS", retryAfterSeconds, http: { status: 429 } } });
+  }
+}
+
+export const SERVICE_UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Try again shortly.";
+
+/** The database cannot be reached: HTTP 503, the process stays up and recovers by itself. */
+export class ServiceUnavailableError extends GraphQLError {
+  constructor() {
+    super(SERVICE_UNAVAILABLE_MESSAGE, { extensions: { code: "SERVICE_UNAVAILABLE", http: { status: 503 } } });
+  }
+}
+
 export const INTERNAL_ERROR_MESSAGE = "Internal server error";
 
 /** Codes this service sets on purpose; anything else reaching the client is masked. */
@@ -52,6 +70,8 @@ export const PUBLIC_ERROR_CODES = new Set([
   "FORBIDDEN",
   "BAD_USER_INPUT",
   "NOT_FOUND",
+  "TOO_MANY_REQUESTS",
+  "SERVICE_UNAVAILABLE",
   // Apollo's own request-level codes: they describe the client's request, never our internals.
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",

@@ -105,10 +105,11 @@ export class Metrics {
   }
 
   /** One authentication attempt on /graphql. Never sees the secret, only its kind. */
-  observeAuth(credentials: Pick<Credentials, "kind">, result: AuthResult): void {
+  observeAuth(credentials: Pick<Credentials, "kind">, result: AuthResult | { ok: false; throttled: true }): void {
     const method = credentials.kind;
     if (result.ok) this.authentications.inc({ method, outcome: "success", reason: "" });
-    else this.authentications.inc({ method, outcome: "failure", reason: result.reason });
+    else if ("throttled" in result && result.throttled) this.authentications.inc({ method, outcome: "throttled", reason: "TOO_MANY_REQUESTS" });
+    else this.authentications.inc({ method, outcome: "failure", reason: (result as Extract<AuthResult, { ok: false }>).reason });
   }
 
   /** GET /metrics: Prometheus text format; 401 without the bearer token when one is configured. */

@@ -11,7 +11,21 @@ import type { Context } from "./auth/context.type";
 import { parseCredentials } from "./auth/credentials";
 import type { Identity } from "./auth/identity";
 import type { Config } from "./config";
-import { AUTH_FAILURE_HINTS, type AuthFailureReason, INTERNAL_ERROR_MESSAGE, PERMISSION_DENIED_MESSAGE, PUBLIC_ERROR_CODES } from "./errors";
+import {
+  AUTH_FAILURE_HINTS,
+  type AuthFailureReason,
+  INTERNAL_ERROR_MESSAGE,
+  PERMISSION_DENIED_MESSAGE,
+  PUBLIC_ERROR_CODES,
+  SERVICE_UNAVAILABLE_MESSAGE,
+  TOO_MANY_REQUESTS_MESSAGE,
+} from "./errors";
+import { AuthGate } from "./security/auth-gate";
+import { AuthThrottle } from "./security/auth-throttle";
+import { clientIp } from "./security/client-ip";
+import { applyCors } from "./security/cors";
+import { databaseUnavailablePlugin, isDatabaseUnavailable } from "./security/database-faults";
+import { graphqlLimits } from "./security/graphql-limits";
 import { Metrics } from "./metrics";
 import { createSchema } from "./schema";
 import type { Services } from "./services";
@@ -44,18 +58,32 @@ const SECURITY_HEADERS: Record<string, string> = {
   "x-frame-options": "DENY",
   // A response may hold a freshly generated key: no cache may keep it.
   "cache-control": "no-store",
+  "cross-origin-opener-policy": "same-origin",
+  "strict-transport-security": "max-age=31536000",
 };
 
 export async function createApp({ config, dataSource, logger, services, metrics: injectedMetrics }: AppDependencies): Promise<App> {
   const metrics = injectedMetrics ?? new Metrics({ dataSource, lastUsed: services.lastUsed, logger }, { token: config.metricsToken });
   const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger);
   const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys);
+  const { security } = config;
+  // Failed authentications per client IP and per account: in memory, per instance (README).
+  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
+  const gate = new AuthGate(authenticator, throttle);
+  const limits = graphqlLimits(security.graphql);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(services),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    // main.ts owns SIGTERM/SIGINT (stop accepting, drain, flush lastUsedAt, close the pool, exit 0).
+    // Apollo's own handlers raced it and re-raised the signal: shutdown sometimes hung in apollo.stop().
+    stopOnTerminationSignals: false,
+    csrfPrevention: true,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     formatError: (formatted, error) => maskError(formatted, error, logger),
-    plugins: [operationForAccessLog, ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
+    plugins: [operationForAccessLog, ...limits.plugins, databaseUnavailablePlugin(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
   });
   await apollo.start();
   services.lastUsed.start();
@@ -66,8 +94,13 @@ export async function createApp({ config, dataSource, logger, services, metrics:
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestLog): Promise<void> {
     const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
-    const auth = await authenticator.authenticate(credentials);
+    const auth = await gate.authenticate(credentials, log.clientIp);
     metrics.observeAuth(credentials, auth);
+    if (!auth.ok && auth.throttled) {
+      log.throttled = true;
+      services.audit.noteAuthFailure({ reason: "TOO_MANY_REQUESTS", method: credentials.kind, ip: log.clientIp });
+      return sendJson(res, 429, { errors: [{ message: TOO_MANY_REQUESTS_MESSAGE, extensions: { code: "TOO_MANY_REQUESTS", retryAfterSeconds: auth.retryAfterSeconds } }] }, { "retry-after": String(auth.retryAfterSeconds) });
+    }
     if (!auth.ok) {
       log.reason = auth.reason;
       services.audit.noteAuthFailure({ reason: auth.reason, method: auth.method, ip: log.clientIp, userId: auth.account?.userId, email: auth.account?.email });
@@ -115,9 +148,10 @@ export async function createApp({ config, dataSource, logger, services, metrics:
 
   const httpServer = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const started = process.hrtime.bigint();
-    const log: RequestLog = { requestId: randomUUID(), clientIp: req.socket.remoteAddress ?? "", identity: null, operation: {} };
+    const log: RequestLog = { requestId: randomUUID(), clientIp: clientIp(req, security.trustProxy), identity: null, operation: {} };
     res.setHeader("x-request-id", log.requestId);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    res.setHeader("content-security-policy", config.introspection ? "frame-ancestors 'none'" : "default-src 'none'; frame-ancestors 'none'");
 
     const done = () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -137,6 +171,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
           authFailure: log.reason,
           operationName: log.operation.name ?? undefined,
           operationType: log.operation.type,
+          throttled: log.throttled,
         },
         "request",
       );
@@ -149,6 +184,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
       sendError(res, 400, "BAD_REQUEST", "Malformed request URL.");
       return done();
     }
+    if (applyCors(req, res, security.corsOrigins)) return done();
     let handled: Promise<void>;
     switch (url.pathname) {
       case "/graphql":
@@ -168,8 +204,16 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     }
     handled
       .catch((error: unknown) => {
-        logger.error({ err: error, requestId: log.requestId }, "request failed");
-        if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE);
+        if (req.destroyed && !res.headersSent) {
+          // The client went away mid-request (aborted upload, reset): nothing to answer, not our fault.
+          logger.info({ requestId: log.requestId, err: { message: (error as Error)?.message } }, "client aborted the request");
+          res.destroy();
+          return;
+        }
+        const unavailable = isDatabaseUnavailable(error);
+        logger.error({ err: error, requestId: log.requestId }, unavailable ? "database unavailable" : "request failed");
+        if (!res.headersSent && unavailable) sendError(res, 503, "SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE);
+        else if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE);
         else res.destroy();
       })
       .finally(done);
@@ -181,7 +225,8 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     if (!socket.writable) return socket.destroy();
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
     const body = JSON.stringify({ errors: [{ message: status === 431 ? "Request headers too large." : "Malformed HTTP request.", extensions: { code: "BAD_REQUEST" } }] });
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const headers = Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`);
   });
 
   let stopping: Promise<void> | null = null;
@@ -220,6 +265,7 @@ interface RequestLog {
   identity: Identity | null;
   reason?: AuthFailureReason;
   operation: Context["operation"];
+  throttled?: boolean;
 }
 
 /** Notes the resolved operation on the context, for the access log line. */
@@ -316,6 +362,10 @@ function maskError(formatted: GraphQLFormattedError, error: unknown, logger: Log
     return { ...formatted, message: `Variable "$${name}" got an invalid value${inner ? `: ${inner}` : "."}` };
   }
   if (PUBLIC_ERROR_CODES.has(code)) return formatted;
+  if (isDatabaseUnavailable(error)) {
+    logger.error({ err: error }, "database unavailable during GraphQL execution");
+    return { message: SERVICE_UNAVAILABLE_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "SERVICE_UNAVAILABLE" } };
+  }
   logger.error({ err: error }, "unexpected error in GraphQL execution");
   return { message: INTERNAL_ERROR_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }

@@ -39,7 +39,7 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
     // Every DATETIME is UTC on the wire; the server's own time zone never matters.
     timezone: "Z",
     charset: "utf8mb4_unicode_ci",
-    connectTimeout: 5000,
+    connectTimeout: database.connectTimeoutMs ?? 5000,
     extra: { connectionLimit: 10, enableKeepAlive: true },
   };
 }

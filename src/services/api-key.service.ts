@@ -81,7 +81,8 @@ export class ApiKeyService {
   ): Promise<GeneratedKeyResult> {
     const description = normaliseDescription(input.description);
     const readOnly = input.readOnly ?? false;
-    const { result } = await this.idempotency.run(
+    let made: ApiKey | null = null;
+    const { result, replayed } = await this.idempotency.run(
       { userId: actor.userId, operation: "generateApiKey", idempotencyKey: input.idempotencyKey, args: { description, readOnly } },
       async (manager) => {
         const settings = await this.settings.get(manager);
@@ -91,11 +92,14 @@ export class ApiKeyService {
           { action: AuditAction.API_KEY_GENERATED, actor, keyId: created.id, at: now, detail: `${readOnly ? "read-only " : ""}key ${created.hint}${created.expiresAt ? `, expires ${created.expiresAt.toISOString()}` : ", never expires"}` },
           manager,
         );
-        return created;
+        // Read inside the transaction: a revocation committed right after must not turn a
+        // successful generation into an error for the caller.
+        made = await this.getWithOwner(created.id, manager);
+        return { key: created.key, id: created.id };
       },
       now,
     );
-    return { key: result.key, apiKey: await this.getWithOwner(result.id) };
+    return { key: result.key, apiKey: replayed || !made ? await this.getWithOwner(result.id) : made };
   }
 
   /**
@@ -109,7 +113,8 @@ export class ApiKeyService {
     }
     const oldId = parseId(input.id);
     if (oldId === null) throw new NotFoundError("No API key with this id.");
-    const { result } = await this.idempotency.run(
+    let made: ApiKey | null = null;
+    const { result, replayed } = await this.idempotency.run(
       { userId: actor.userId, operation: "rotateApiKey", idempotencyKey: input.idempotencyKey, args: { id: oldId, overlapSeconds } },
       async (manager) => {
         const old = await manager.getRepository(ApiKey).findOneBy({ id: oldId });
@@ -139,11 +144,14 @@ export class ApiKeyService {
           { action: AuditAction.API_KEY_ROTATED, actor, keyId: created.id, at: now, detail: `key ${old.id} (${old.hint}) replaced by key ${created.id} (${created.hint}); ${oldKeyFate}` },
           manager,
         );
-        return created;
+        // Read inside the transaction: a revocation committed right after must not turn a
+        // successful generation into an error for the caller.
+        made = await this.getWithOwner(created.id, manager);
+        return { key: created.key, id: created.id };
       },
       now,
     );
-    return { key: result.key, apiKey: await this.getWithOwner(result.id) };
+    return { key: result.key, apiKey: replayed || !made ? await this.getWithOwner(result.id) : made };
   }
 
   /** Called on a rotated key's first use: the key it replaced stops working now. */
@@ -170,8 +178,8 @@ export class ApiKeyService {
     return rows.map(hydrateKeyWithOwner);
   }
 
-  async getWithOwner(id: number): Promise<ApiKey> {
-    const rows: Row[] = await this.dataSource.query(`SELECT ${KEY_WITH_OWNER_COLUMNS} FROM api_keys k INNER JOIN users u ON u.id = k.owner_id WHERE k.id = ?`, [id]);
+  async getWithOwner(id: number, manager: EntityManager = this.dataSource.manager): Promise<ApiKey> {
+    const rows: Row[] = await manager.query(`SELECT ${KEY_WITH_OWNER_COLUMNS} FROM api_keys k INNER JOIN users u ON u.id = k.owner_id WHERE k.id = ?`, [id]);
     if (!rows[0]) throw new NotFoundError("No API key with this id.");
     return hydrateKeyWithOwner(rows[0]);
   }
