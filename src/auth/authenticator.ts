@@ -6,6 +6,7 @@ import type { AuthFailureReason } from "../errors";
 import type { LastUsedRecorder } from "../services/last-used-recorder";
 import { hashApiKey, hashesEqual, parseApiKey } from "./api-key-format";
 import type { Credentials } from "./credentials";
+import { createKeyLookup, type KeyLookup } from "./key-lookup";
 import type { Identity } from "./identity";
 
 export type AuthResult = { ok: true; identity: Identity | null } | { ok: false; reason: Exclude<AuthFailureReason, "MISSING"> };
@@ -13,17 +14,16 @@ export type AuthResult = { ok: true; identity: Identity | null } | { ok: false; 
 // Compared against when the email is unknown, so the response time does not reveal which emails exist.
 const DUMMY_PASSWORD_HASH = bcrypt.hashSync("timing-equaliser-not-a-password", 10);
 
-const KEY_LOOKUP_SQL = `SELECT k.id AS key_id, k.key_hash, k.expires_at, k.last_used_at, k.read_only,
-  u.id AS user_id, u.email, u.is_admin, u.active
-  FROM api_keys k INNER JOIN users u ON u.id = k.owner_id
-  WHERE k.key_hash = ?`;
-
 /** Credentials in, identity out: the only place that decides who a request is. */
 export class Authenticator {
+  private readonly lookupKey: KeyLookup;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly lastUsed: LastUsedRecorder,
-  ) {}
+  ) {
+    this.lookupKey = createKeyLookup(dataSource);
+  }
 
   async authenticate(credentials: Credentials, now: Date = new Date()): Promise<AuthResult> {
     switch (credentials.kind) {
@@ -42,8 +42,7 @@ export class Authenticator {
     const parsed = parseApiKey(candidate);
     if (!parsed.ok) return { ok: false, reason: parsed.reason }; // no database work for garbage
     const hash = hashApiKey(parsed.key);
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(KEY_LOOKUP_SQL, [hash]);
-    const row = rows[0];
+    const row = await this.lookupKey(hash); // the one SQL statement of an authenticated request
     if (!row || !hashesEqual(String(row.key_hash), hash)) return { ok: false, reason: "INVALID" };
     if (!fromSqlBoolean(row.active)) return { ok: false, reason: "INVALID" };
     if (isExpired(fromSqlDateTime(row.expires_at), now)) return { ok: false, reason: "EXPIRED" };
@@ -58,6 +57,7 @@ export class Authenticator {
         method: "apikey",
         keyId,
         readOnly: fromSqlBoolean(row.read_only),
+        profile: { displayName: (row.display_name as string | null) ?? null, createdAt: fromSqlDateTime(row.user_created_at)! },
       },
     };
   }
