@@ -1,19 +1,22 @@
 import type { DataSource, Logger as TypeOrmLogger, QueryRunner } from "typeorm";
 
+const READ = /^\s*(SELECT|WITH)\b/i;
 const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|TRUNCATE)\b/i;
 
 /** Counts the SQL statements one DataSource sends (ours and TypeORM's), and how many of them write. */
 export class QueryCounter {
   statements = 0;
+  reads = 0;
   writes = 0;
 
   record(sql: string): void {
     this.statements++;
     if (WRITE.test(sql)) this.writes++;
+    else if (READ.test(sql)) this.reads++;
   }
 
-  snapshot(): { statements: number; writes: number } {
-    return { statements: this.statements, writes: this.writes };
+  snapshot(): { statements: number; reads: number; writes: number } {
+    return { statements: this.statements, reads: this.reads, writes: this.writes };
   }
 }
 
