@@ -33,6 +33,8 @@ export interface BenchOptions {
   out: string;
   pin: boolean;
   naiveKeys: number;
+  /** bcrypt cost of the seeded users' passwords (production: 12). */
+  passwordCost: number;
   log?: (line: string) => void;
 }
 
@@ -62,6 +64,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2), env: NodeJS
     out: flag("out", "BENCH_OUT", path.join(__dirname, "results")),
     pin: !argv.includes("--no-pin") && env.BENCH_PIN !== "0",
     naiveKeys: Math.max(1, Math.round(number("naive-keys", "BENCH_NAIVE_KEYS", 20))),
+    passwordCost: Math.min(15, Math.max(4, Math.round(number("password-cost", "BENCH_PASSWORD_COST", 12)))),
   };
 }
 
@@ -146,7 +149,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     for (const kind of options.dbs) {
       log(`[${kind}] seeding ${options.keys} keys, ${options.bigKeys} keys, ${options.revokeKeys} keys`);
       const small = await newDatabase(kind, "small");
-      const smallSeed = await seed(small, { users: options.users, realKeys: options.keys, totalKeys: options.keys + 1, password: PASSWORD, bcryptCost: 12 });
+      const smallSeed = await seed(small, { users: options.users, realKeys: options.keys, totalKeys: options.keys + 1, password: PASSWORD, bcryptCost: options.passwordCost });
       report.seeding.push({ db: kind, what: "keys for apikey-*", rows: options.keys + 1, ms: smallSeed.seedMs });
       const naiveKeys = await seedNaiveKeys(small, options.naiveKeys, options.users);
       const big = await newDatabase(kind, "big");
@@ -197,7 +200,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         { id: "apikey-basic", db: kind, server: service, connections: c, body: ME_BODY, headerPool: keyBasic, expectStatus: 200, note: `{ me { id email } }, Basic apikey:<key>, ${options.keys} keys of ${options.users} users` },
         { id: "apikey-header", db: kind, server: service, connections: c, body: ME_BODY, headerPool: keyHeader, expectStatus: 200, note: "as apikey-basic, apikey: header" },
         { id: "apikey-1M", db: kind, server: serviceBig, connections: c, body: ME_BODY, headerPool: bigBasic, expectStatus: 200, note: `as apikey-basic, ${options.bigKeys} keys in the table` },
-        { id: "password-basic", db: kind, server: service, connections: Math.min(c, 10), body: ME_ID_BODY, headerPool: passwords, expectStatus: 200, note: "{ me { id } }, Basic email:password (bcrypt cost 12); 10 connections" },
+        { id: "password-basic", db: kind, server: service, connections: Math.min(c, 10), body: ME_ID_BODY, headerPool: passwords, expectStatus: 200, note: `{ me { id } }, Basic email:password (bcrypt cost ${options.passwordCost}); 10 connections` },
         { id: "naive-bcrypt-keys", db: kind, server: naive, connections: c, body: ME_BODY, headerPool: naiveBasic, expectStatus: 200, note: "peer design: key = id.secret, row by id, bcrypt.compare cost 10 per request" },
         { id: "bad-keys-unknown", db: kind, server: service, connections: c, body: ME_BODY, headerPool: unknown, expectStatus: 401, note: "well-formed keys that do not exist" },
         { id: "bad-keys-checksum", db: kind, server: service, connections: c, body: ME_BODY, headerPool: broken, expectStatus: 401, note: "keys whose checksum fails" },

@@ -81,3 +81,56 @@ export function renderBenchChart(report: BenchReport): Buffer {
     legend,
   );
 }
+
+export interface LineSeries {
+  name: string;
+  color: string;
+  points: Array<[number, number]>;
+}
+
+/** Line panels sharing an x axis (seconds), linear y from 0. */
+export function renderLineChart(title: string, subtitle: string, panels: Array<{ title: string; unit: string; series: LineSeries[] }>): Buffer {
+  const width = 900;
+  const panelHeight = 230;
+  const left = 70;
+  const plotWidth = width - left - 30;
+  const parts: string[] = [];
+  let y = 60;
+  for (const p of panels) {
+    const points = p.series.flatMap((s) => s.points);
+    const maxX = Math.max(1, ...points.map(([x]) => x));
+    const rawMaxY = Math.max(1e-9, ...points.map(([, v]) => v));
+    const step = niceStep(rawMaxY / 5);
+    const maxY = Math.ceil(rawMaxY / step) * step;
+    const top = y + 24;
+    const plotHeight = panelHeight - 70;
+    const sx = (x: number) => left + (x / maxX) * plotWidth;
+    const sy = (v: number) => top + plotHeight - (v / maxY) * plotHeight;
+    parts.push(`<text x="16" y="${y + 14}" font-size="15" font-weight="bold">${escape(p.title)}</text>`);
+    for (let v = 0; v <= maxY + step / 2; v += step) {
+      parts.push(`<line x1="${left}" y1="${sy(v)}" x2="${left + plotWidth}" y2="${sy(v)}" stroke="#ddd" stroke-width="0.7"/>`);
+      parts.push(`<text x="${left - 6}" y="${sy(v) + 4}" font-size="10" text-anchor="end">${+v.toPrecision(3)}</text>`);
+    }
+    const xStep = niceStep(maxX / 10);
+    for (let x = 0; x <= maxX; x += xStep) parts.push(`<text x="${sx(x)}" y="${top + plotHeight + 14}" font-size="10" text-anchor="middle">${+x.toPrecision(3)}</text>`);
+    parts.push(`<text x="${left + plotWidth / 2}" y="${top + plotHeight + 30}" font-size="11" text-anchor="middle">seconds · ${escape(p.unit)}</text>`);
+    p.series.forEach((s, i) => {
+      if (s.points.length) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.6" points="${s.points.map(([x, v]) => `${sx(x).toFixed(1)},${sy(v).toFixed(1)}`).join(" ")}"/>`);
+      parts.push(`<rect x="${left + 10 + i * 130}" y="${top + 2}" width="12" height="3" fill="${s.color}"/><text x="${left + 26 + i * 130}" y="${top + 8}" font-size="11">${escape(s.name)}</text>`);
+    });
+    y += panelHeight;
+  }
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" font-family="DejaVu Sans, sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="16" y="24" font-size="18" font-weight="bold">${escape(title)}</text>
+<text x="16" y="44" font-size="11">${escape(subtitle)}</text>
+${parts.join("\n")}
+</svg>`;
+  return new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" }, background: "white" }).render().asPng();
+}
+
+function niceStep(raw: number): number {
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const fraction = raw / power;
+  return (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * power;
+}

@@ -1,4 +1,5 @@
 import autocannon from "autocannon";
+import type { Stats } from "../servers/ipc";
 import type { ServerChild } from "./children";
 
 export interface LoadSpec {
@@ -43,8 +44,11 @@ export async function drive(spec: LoadSpec, seconds: number): Promise<LoadResult
       },
     ],
   });
-  const after = await spec.server.stats();
+  // Requests still in flight when autocannon stops are served anyway: wait until the server is
+  // idle, and divide its counters by the requests sent, not only those answered in the window.
+  const after = await settle(spec.server);
   const requests = result.requests.total;
+  const sent = Math.max(result.requests.sent, requests);
   const expected2xx = spec.expectStatus < 300;
   const wrongStatus = expected2xx ? result.non2xx : result["2xx"];
   return {
@@ -52,13 +56,25 @@ export async function drive(spec: LoadSpec, seconds: number): Promise<LoadResult
     rps: requests / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    cpuMicrosPerRequest: requests ? (after.cpuMicros - before.cpuMicros) / requests : NaN,
+    cpuMicrosPerRequest: sent ? (after.cpuMicros - before.cpuMicros) / sent : NaN,
     peakRssMB: after.peakRss / 1048576,
-    sqlPerRequest: requests ? (after.statements - before.statements) / requests : NaN,
-    selectsPerRequest: requests ? (after.reads - before.reads) / requests : NaN,
-    writesPerRequest: requests ? (after.writes - before.writes) / requests : NaN,
+    sqlPerRequest: sent ? (after.statements - before.statements) / sent : NaN,
+    selectsPerRequest: sent ? (after.reads - before.reads) / sent : NaN,
+    writesPerRequest: sent ? (after.writes - before.writes) / sent : NaN,
     unexpected: wrongStatus + result.errors + result.timeouts,
   };
+}
+
+async function settle(server: ServerChild): Promise<Stats> {
+  let previous = await server.stats();
+  for (let i = 0; i < 150; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const current = await server.stats();
+    // Idle: no new statement and under 3 ms of CPU in 100 ms (the stats call and the RSS sampler).
+    if (current.statements === previous.statements && current.cpuMicros - previous.cpuMicros < 3000) return current;
+    previous = current;
+  }
+  return previous;
 }
 
 /** One request, checked, before load: a scenario that answers the wrong thing must not be measured. */

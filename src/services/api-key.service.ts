@@ -5,6 +5,7 @@ import { ApiKey, DESCRIPTION_MAX_LENGTH } from "../entities/api-key.entity";
 import { expiryFor } from "../entities/external-tool-settings.entity";
 import { User } from "../entities/user.entity";
 import { API_KEYS_DISABLED_MESSAGE, BadUserInputError, ForbiddenError, NotFoundError } from "../errors";
+import { CountCache } from "./count-cache";
 import { parseId } from "./ids";
 import type { SettingsService } from "./settings.service";
 
@@ -54,6 +55,8 @@ export class ApiKeyService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly settings: SettingsService,
+    /** totalCount memo; cleared by every key write below. */
+    readonly counts: CountCache = new CountCache(),
   ) {}
 
   async generate(ownerId: number, input: { description?: string | null; readOnly?: boolean | null }, now: Date = new Date()) {
@@ -77,6 +80,7 @@ export class ApiKeyService {
         readOnly: input.readOnly ?? false,
       }),
     );
+    this.counts.clear();
     apiKey.owner = owner;
     return { key, apiKey };
   }
@@ -95,6 +99,7 @@ export class ApiKeyService {
   async deleteOwn(ownerId: number, rawId: string): Promise<void> {
     const id = parseId(rawId);
     const result = id === null ? null : await this.dataSource.getRepository(ApiKey).delete({ id, ownerId });
+    this.counts.clear();
     if (!result?.affected) throw new NotFoundError("No API key with this id.");
   }
 
@@ -128,14 +133,16 @@ export class ApiKeyService {
       nodes,
       hasNextPage: rows.length > first,
       endCursor: last ? encodeCursor(orderBy, columnValue(last, spec.column), last.id) : null,
-      countTotal: async () => {
+      countTotal: () => {
         const needsOwner = where.conditions.some((condition) => condition.includes("u."));
-        const [row] = await this.dataSource.query(
-          `SELECT COUNT(*) AS total FROM api_keys k ${needsOwner ? "INNER JOIN users u ON u.id = k.owner_id" : ""}
-           ${where.conditions.length ? `WHERE ${where.conditions.join(" AND ")}` : ""}`,
-          where.params,
-        );
-        return Number(row.total);
+        return this.counts.get(JSON.stringify([where.conditions, where.params]), async () => {
+          const [row] = await this.dataSource.query(
+            `SELECT COUNT(*) AS total FROM api_keys k ${needsOwner ? "INNER JOIN users u ON u.id = k.owner_id" : ""}
+             ${where.conditions.length ? `WHERE ${where.conditions.join(" AND ")}` : ""}`,
+            where.params,
+          );
+          return Number(row.total);
+        });
       },
     };
   }
@@ -151,18 +158,26 @@ export class ApiKeyService {
     }
     if (invalid.length) throw new BadUserInputError(`Not API key ids: ${invalid.slice(0, 5).map((id) => JSON.stringify(id)).join(", ")}${invalid.length > 5 ? ", …" : ""}`, "ids");
     if (ids.size === 0) return 0;
-    return this.dataSource.transaction(async (manager) => {
-      let revoked = 0;
-      const all = [...ids];
-      for (let i = 0; i < all.length; i += MAX_IDS_PER_STATEMENT) {
-        revoked += await deleteKeys(manager, all.slice(i, i + MAX_IDS_PER_STATEMENT));
-      }
-      return revoked;
-    });
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        let revoked = 0;
+        const all = [...ids];
+        for (let i = 0; i < all.length; i += MAX_IDS_PER_STATEMENT) {
+          revoked += await deleteKeys(manager, all.slice(i, i + MAX_IDS_PER_STATEMENT));
+        }
+        return revoked;
+      });
+    } finally {
+      this.counts.clear();
+    }
   }
 
   async revokeAll(): Promise<number> {
-    return this.dataSource.transaction((manager) => deleteKeys(manager, null));
+    try {
+      return await this.dataSource.transaction((manager) => deleteKeys(manager, null));
+    } finally {
+      this.counts.clear();
+    }
   }
 }
 
@@ -270,9 +285,16 @@ function keysetCondition(spec: OrderSpec, cursor: Cursor): { condition: string; 
   if (cursor.value === null) {
     return { condition: `(${column} IS NULL AND k.id ${beyond} ?)`, params: [cursor.id] };
   }
-  const nulls = spec.nullable ? `${column} IS NULL OR ` : "";
+  if (!spec.nullable) {
+    // The leading `column <= ?` (or >=) is a plain range on the (column, id) index, so a page deep
+    // in the chain is a range read; the OR form alone made SQLite scan and sort (270 ms at 1M keys).
+    return {
+      condition: `(${column} ${beyond}= ? AND (${column} ${beyond} ? OR k.id ${beyond} ?))`,
+      params: [cursor.value, cursor.value, cursor.id],
+    };
+  }
   return {
-    condition: `(${nulls}${column} ${beyond} ? OR (${column} = ? AND k.id ${beyond} ?))`,
+    condition: `(${column} IS NULL OR ${column} ${beyond} ? OR (${column} = ? AND k.id ${beyond} ?))`,
     params: [cursor.value, cursor.value, cursor.id],
   };
 }

@@ -132,6 +132,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     async reset() {
       await services.lastUsed.flush();
       await db.reset();
+      services.apiKeys.counts.clear(); // the reset deleted keys behind the service's back
     },
     async close() {
       await app.stop();
