@@ -85,7 +85,8 @@ export interface BenchReport {
   scenarios: ScenarioResult[];
   revokeAll: Array<{ db: DbKind; keys: number; ms: number[]; medianMs: number }>;
   seeding: Array<{ db: DbKind; what: string; rows: number; ms: number }>;
-  ratios: Array<{ db: DbKind | null; name: string; value: number; target: string; met: boolean | null }>;
+  /** value: ratio of req/s; cpuValue: the same ratio if both were CPU-bound (inverse ratio of server CPU µs per request). */
+  ratios: Array<{ db: DbKind | null; name: string; value: number; cpuValue: number; target: string; met: boolean | null; cpuMet: boolean | null }>;
   files?: { md: string; json: string; png: string };
 }
 
@@ -287,7 +288,8 @@ function computeRatios(report: BenchReport): BenchReport["ratios"] {
   const add = (db: DbKind | null, name: string, a: LoadResult | undefined, b: LoadResult | undefined, min: number | null, target: string) => {
     if (!a || !b) return;
     const value = a.rps / b.rps;
-    ratios.push({ db, name, value, target, met: min === null ? null : value >= min });
+    const cpuValue = b.cpuMicrosPerRequest / a.cpuMicrosPerRequest;
+    ratios.push({ db, name, value, cpuValue, target, met: min === null ? null : value >= min, cpuMet: min === null ? null : cpuValue >= min });
   };
   for (const db of report.options.dbs) {
     const basic = get("apikey-basic", db);

@@ -22,9 +22,10 @@ export function pin(pid: number, cpu: number): boolean {
 }
 
 /** Starts bench/servers/<file>.ts as a child (transpiled by ts-node, so no build step) and waits for its port. */
-export function startServer(name: string, file: string, env: Record<string, string>, options: { cpu?: number; startTimeoutMs?: number } = {}): Promise<ServerChild> {
+export function startServer(name: string, file: string, env: Record<string, string>, options: { cpu?: number; startTimeoutMs?: number; cpuProfileDir?: string } = {}): Promise<ServerChild> {
+  const profile = options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const child: ChildProcess = fork(path.join(__dirname, "..", "servers", `${file}.ts`), [], {
-    execArgv: ["-r", "ts-node/register/transpile-only"],
+    execArgv: [...profile, "-r", "ts-node/register/transpile-only"],
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });
@@ -63,9 +64,13 @@ export function startServer(name: string, file: string, env: Record<string, stri
           }),
         stop: () =>
           new Promise((done) => {
-            if (child.exitCode !== null) return done();
+            if (child.exitCode !== null || child.signalCode !== null) return done();
             child.removeAllListeners("exit");
-            child.once("exit", () => done());
+            const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+            child.once("exit", () => {
+              clearTimeout(killer);
+              done();
+            });
             child.kill("SIGTERM");
           }),
       });

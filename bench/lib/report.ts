@@ -23,8 +23,16 @@ export function writeBenchReport(report: BenchReport, pngName: string): string {
     "",
   );
   lines.push("Absolute numbers drift on this machine (up to 1.7× over time); compare the **ratios**, taken between scenarios of this one run.", "");
-  lines.push("## Ratios and targets", "", "| database | ratio (throughput) | value | target | met |", "|---|---|---|---|---|");
-  for (const r of report.ratios) lines.push(`| ${r.db ?? "–"} | ${r.name} | ${fixed(r.value, r.value >= 10 ? 0 : 2)} | ${r.target || "–"} | ${r.met === null ? "–" : r.met ? "yes" : "**no**"} |`);
+  lines.push(
+    "## Ratios and targets",
+    "",
+    "Two readings of each ratio: **req/s** (measured throughput) and **CPU** (server CPU µs per request, inverted: the throughput ratio the two would have if both were bound by the server's core). On a loaded machine the load generator or a neighbour can cap throughput while the server idles; the CPU reading does not depend on that.",
+    "",
+    "| database | ratio | req/s | CPU | target | met (req/s) | met (CPU) |",
+    "|---|---|---|---|---|---|---|",
+  );
+  const yes = (met: boolean | null) => (met === null ? "–" : met ? "yes" : "**no**");
+  for (const r of report.ratios) lines.push(`| ${r.db ?? "–"} | ${r.name} | ${fixed(r.value, r.value >= 10 ? 0 : 2)} | ${fixed(r.cpuValue, r.cpuValue >= 10 ? 0 : 2)} | ${r.target || "–"} | ${yes(r.met)} | ${yes(r.cpuMet)} |`);
   lines.push("");
   lines.push("## Scenarios (medians)", "", "| scenario | db | conns | req/s | p50 ms | p99 ms | CPU µs/req | peak RSS MB | SQL/req | SELECT/req | writes/req | unexpected |", "|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const s of report.scenarios) {

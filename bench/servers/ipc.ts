@@ -28,6 +28,8 @@ export function serveStats(counter?: () => { statements: number; reads: number; 
     process.send!({ id: message.id, stats });
   });
   process.on("disconnect", () => process.exit(0));
+  // An orderly exit, so `node --cpu-prof` writes its profile.
+  process.on("SIGTERM", () => process.exit(0));
 }
 
 export function announce(port: number): void {
