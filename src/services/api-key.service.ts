@@ -120,8 +120,11 @@ export class ApiKeyService {
       params.push(...after.params);
     }
     const nullsLast = spec.nullable ? `(k.${spec.column} IS NULL) ASC, ` : "";
+    // LEFT JOIN (every key has an owner: NOT NULL + foreign key, so the rows are the same) keeps
+    // api_keys the driving table: with INNER JOIN, MariaDB started from the 100-row users table and
+    // sorted all 1M keys for the first page (seconds); now both databases read the page off the index.
     const rows: Row[] = await this.dataSource.query(
-      `SELECT ${KEY_WITH_OWNER_COLUMNS} FROM api_keys k INNER JOIN users u ON u.id = k.owner_id
+      `SELECT ${KEY_WITH_OWNER_COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.owner_id
        ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}
        ORDER BY ${nullsLast}k.${spec.column} ${spec.direction}, k.id ${spec.direction}
        LIMIT ?`,
