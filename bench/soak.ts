@@ -164,7 +164,7 @@ async function soakOne(kind: DbKind, options: SoakOptions, cpu: number | undefin
         for (; due < target; due++) {
           sent++;
           const started = performance.now();
-          const request = one(started).catch((error: unknown) => fail(`request failed: ${error instanceof Error ? error.message : String(error)}`));
+          const request = one(started).catch((error: unknown) => fail(`request failed: ${error instanceof Error ? `${error.message}${(error as { cause?: { code?: string } }).cause?.code ? ` (${(error as { cause?: { code?: string } }).cause!.code})` : ""}` : String(error)}`));
           inFlight.add(request);
           void request.finally(() => inFlight.delete(request));
         }

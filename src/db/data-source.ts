@@ -22,9 +22,6 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
       // Concurrent writers (a CLI beside the server) wait instead of failing with SQLITE_BUSY.
       prepareDatabase: (db: { pragma(statement: string): unknown }) => {
         db.pragma("busy_timeout = 5000");
-        // Reads through a memory map instead of a read() per page: the key lookup in a table of a
-        // million keys walks a few index pages that then cost no system call (see README, Benchmarks).
-        db.pragma("mmap_size = 268435456");
       },
     };
   }
