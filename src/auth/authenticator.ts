@@ -7,6 +7,7 @@ import type { ApiKeyService } from "../services/api-key.service";
 import type { LastUsedRecorder } from "../services/last-used-recorder";
 import { hashApiKey, hashesEqual, parseApiKey } from "./api-key-format";
 import type { Credentials } from "./credentials";
+import { createKeyLookup, type KeyLookup } from "./key-lookup";
 import type { Identity } from "./identity";
 
 export type AuthResult =
@@ -16,18 +17,17 @@ export type AuthResult =
 // Compared against when the email is unknown, so the response time does not reveal which emails exist.
 const DUMMY_PASSWORD_HASH = bcrypt.hashSync("timing-equaliser-not-a-password", 10);
 
-const KEY_LOOKUP_SQL = `SELECT k.id AS key_id, k.key_hash, k.expires_at, k.last_used_at, k.read_only, k.replaces_key_id,
-  u.id AS user_id, u.email, u.is_admin, u.active
-  FROM api_keys k INNER JOIN users u ON u.id = k.owner_id
-  WHERE k.key_hash = ?`;
-
 /** Credentials in, identity out: the only place that decides who a request is. */
 export class Authenticator {
+  private readonly lookupKey: KeyLookup;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly lastUsed: LastUsedRecorder,
     private readonly apiKeys: Pick<ApiKeyService, "retirePredecessor">,
-  ) {}
+  ) {
+    this.lookupKey = createKeyLookup(dataSource);
+  }
 
   async authenticate(credentials: Credentials, now: Date = new Date()): Promise<AuthResult> {
     switch (credentials.kind) {
@@ -46,8 +46,7 @@ export class Authenticator {
     const parsed = parseApiKey(candidate);
     if (!parsed.ok) return { ok: false, reason: parsed.reason, method: "apikey" }; // no database work for garbage
     const hash = hashApiKey(parsed.key);
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(KEY_LOOKUP_SQL, [hash]);
-    const row = rows[0];
+    const row = await this.lookupKey(hash); // the one SQL statement of an authenticated request
     if (!row || !hashesEqual(String(row.key_hash), hash)) return { ok: false, reason: "INVALID", method: "apikey" };
     const account = { userId: Number(row.user_id), email: String(row.email) };
     if (!fromSqlBoolean(row.active)) return { ok: false, reason: "INVALID", method: "apikey", account };
@@ -67,6 +66,7 @@ export class Authenticator {
         method: "apikey",
         keyId,
         readOnly: fromSqlBoolean(row.read_only),
+        profile: { displayName: (row.display_name as string | null) ?? null, createdAt: fromSqlDateTime(row.user_created_at)! },
       },
     };
   }

@@ -10,4 +10,9 @@ export interface Identity {
   keyId: number | null;
   /** A read-only key may run queries only. */
   readOnly: boolean;
+  /**
+   * The rest of the user's row, when the authenticator read it in its own statement (API keys):
+   * `me` answers from it instead of reading the user again.
+   */
+  profile?: { displayName: string | null; createdAt: Date };
 }

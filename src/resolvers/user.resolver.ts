@@ -14,6 +14,11 @@ export class UserResolver {
   @Authorized()
   @Query(() => User, { description: "The authenticated user." })
   async me(@Ctx() { identity }: AuthenticatedContext): Promise<User> {
+    // Read by the authenticator in the request's one statement (an active user, by construction).
+    if (identity.profile) {
+      const { displayName, createdAt } = identity.profile;
+      return Object.assign(new User(), { id: identity.userId, email: identity.email, displayName, isAdmin: identity.isAdmin, active: true, createdAt });
+    }
     const user = await this.users.findById(identity.userId);
     // Deleted between authentication and this read.
     if (!user) throw new UnauthenticatedError("INVALID");

@@ -21,12 +21,13 @@ export interface Services {
 export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { bcryptCost?: number } = {}): Services {
   const audit = new AuditService(dataSource, logger);
   const settings = new SettingsService(dataSource, audit);
+  const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource));
   return {
     audit,
     settings,
     users: new UserService(dataSource, audit, options.bcryptCost ?? BCRYPT_COST),
-    apiKeys: new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource)),
+    apiKeys,
     lastUsed: new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger),
-    keyRetention: new KeyRetentionService(dataSource, settings, audit),
+    keyRetention: new KeyRetentionService(dataSource, settings, audit, apiKeys.counts),
   };
 }

@@ -1,6 +1,7 @@
 import type { DataSource } from "typeorm";
 import { toSqlDateTime } from "../db/data-source";
 import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
+import type { CountCache } from "./count-cache";
 import type { AuditService } from "./audit.service";
 import type { SettingsService } from "./settings.service";
 
@@ -35,6 +36,8 @@ export class KeyRetentionService {
     private readonly dataSource: DataSource,
     private readonly settings: SettingsService,
     private readonly audit: AuditService,
+    /** The key list's count cache, cleared when a purge deletes keys. */
+    private readonly counts?: CountCache,
   ) {}
 
   /** The instant before which (inclusive) an expiry makes a key purgeable. */
@@ -93,6 +96,7 @@ export class KeyRetentionService {
         detail: `purged ${ids.length} key(s) expired at or before ${cutoff.toISOString()} (retention ${retentionDays} days): ids ${listed}`,
       });
     }
+    if (ids.length) this.counts?.clear();
     return { purged: ids.length, ids, cutoff, retentionDays };
   }
 }

@@ -136,6 +136,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await services.lastUsed.flush();
       await services.audit.flushFailures();
       await db.reset();
+      services.apiKeys.counts.clear(); // the reset deleted keys behind the service's back
     },
     async close() {
       await app.stop();

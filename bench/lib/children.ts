@@ -1,0 +1,81 @@
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
+import path from "node:path";
+import type { Stats } from "../servers/ipc";
+
+export interface ServerChild {
+  name: string;
+  port: number;
+  pid: number;
+  url: string;
+  stats(): Promise<Stats>;
+  stop(): Promise<void>;
+}
+
+/** Pins a process (all its threads) to one CPU, where taskset exists; returns whether it did. */
+export function pin(pid: number, cpu: number): boolean {
+  try {
+    execFileSync("taskset", ["-a", "-cp", String(cpu), String(pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts bench/servers/<file>.ts as a child (transpiled by ts-node, so no build step) and waits for its port. */
+export function startServer(name: string, file: string, env: Record<string, string>, options: { cpu?: number; startTimeoutMs?: number; cpuProfileDir?: string } = {}): Promise<ServerChild> {
+  const profile = options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const child: ChildProcess = fork(path.join(__dirname, "..", "servers", `${file}.ts`), [], {
+    execArgv: [...profile, "-r", "ts-node/register/transpile-only"],
+    // All load comes from one IP: the brute-force throttle would turn the bad-credential traffic
+    // into 429s after 20 a minute, and the benchmark measures authentication, not the throttle.
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", LOG_LEVEL: "info", AUTH_FAILURE_LIMIT: "1000000", ...env },
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => (stderr = (stderr + String(chunk)).slice(-4000)));
+  let nextId = 1;
+  const pending = new Map<number, (stats: Stats) => void>();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`${name} did not start: ${stderr}`));
+    }, options.startTimeoutMs ?? 60_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}: ${stderr}`));
+    });
+    child.on("message", (message: { ready?: boolean; port?: number; id?: number; stats?: Stats }) => {
+      if (message.id !== undefined && message.stats) {
+        pending.get(message.id)?.(message.stats);
+        pending.delete(message.id);
+        return;
+      }
+      if (!message.ready) return;
+      clearTimeout(timer);
+      if (options.cpu !== undefined) pin(child.pid!, options.cpu);
+      resolve({
+        name,
+        port: message.port!,
+        pid: child.pid!,
+        url: `http://127.0.0.1:${message.port}`,
+        stats: () =>
+          new Promise((done) => {
+            const id = nextId++;
+            pending.set(id, done);
+            child.send({ id, cmd: "stats" });
+          }),
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.removeAllListeners("exit");
+            const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+            child.once("exit", () => {
+              clearTimeout(killer);
+              done();
+            });
+            child.kill("SIGTERM");
+          }),
+      });
+    });
+  });
+}

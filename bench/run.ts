@@ -1,0 +1,318 @@
+/**
+ * `npm run bench`: seeds its own databases, starts each server as a child process (pinned to CPU 0
+ * where taskset exists; the load generator runs here, pinned to CPU 1), drives every scenario with
+ * autocannon interleaved over rounds (A B C … A B C …), and writes bench/results/<stamp>.md, .json
+ * and .png. Numbers are medians over rounds, and ratios are taken between scenarios of this run.
+ *
+ * Flags (or env): --duration s (BENCH_DURATION, 5), --rounds n (BENCH_ROUNDS, 3), --db sqlite,mariadb
+ * (BENCH_DBS), --big-keys n (BENCH_BIG_KEYS, 1000000), --revoke-keys n (BENCH_REVOKE_KEYS, 100000),
+ * --keys n (BENCH_KEYS, 1000), --users n (BENCH_USERS, 100), --connections n (BENCH_CONNECTIONS, 50),
+ * --warmup s (BENCH_WARMUP, 1), --out dir (BENCH_OUT, bench/results), --no-pin.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { generateApiKey } from "../src/auth/api-key-format";
+import { toSqlDateTime } from "../src/db/data-source";
+import { pin, type ServerChild, startServer } from "./lib/children";
+import { createBenchDatabase, type BenchDatabase, type DbKind, seed, seedKeysOnly, seedNaiveKeys } from "./lib/databases";
+import { drive, type LoadResult, probe } from "./lib/load";
+import { renderBenchChart } from "./lib/chart";
+import { median, writeBenchReport } from "./lib/report";
+
+export interface BenchOptions {
+  duration: number;
+  rounds: number;
+  dbs: DbKind[];
+  bigKeys: number;
+  revokeKeys: number;
+  keys: number;
+  users: number;
+  connections: number;
+  warmup: number;
+  out: string;
+  pin: boolean;
+  naiveKeys: number;
+  /** bcrypt cost of the seeded users' passwords (production: 12). */
+  passwordCost: number;
+  log?: (line: string) => void;
+}
+
+export function benchOptions(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const flag = (name: string, envName: string, fallback: string): string => {
+    const index = argv.indexOf(`--${name}`);
+    if (index >= 0 && argv[index + 1] !== undefined) return argv[index + 1];
+    return env[envName] ?? fallback;
+  };
+  const number = (name: string, envName: string, fallback: number) => {
+    const value = Number(flag(name, envName, String(fallback)));
+    if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number`);
+    return value;
+  };
+  const dbs = flag("db", "BENCH_DBS", "sqlite,mariadb").split(",").map((s) => s.trim()) as DbKind[];
+  for (const db of dbs) if (db !== "sqlite" && db !== "mariadb") throw new Error(`--db: unknown database ${db}`);
+  return {
+    duration: number("duration", "BENCH_DURATION", 5),
+    rounds: Math.max(1, Math.round(number("rounds", "BENCH_ROUNDS", 3))),
+    dbs,
+    bigKeys: Math.max(2, Math.round(number("big-keys", "BENCH_BIG_KEYS", 1_000_000))),
+    revokeKeys: Math.max(1, Math.round(number("revoke-keys", "BENCH_REVOKE_KEYS", 100_000))),
+    keys: Math.max(1, Math.round(number("keys", "BENCH_KEYS", 1000))),
+    users: Math.max(2, Math.round(number("users", "BENCH_USERS", 100))),
+    connections: Math.max(1, Math.round(number("connections", "BENCH_CONNECTIONS", 50))),
+    warmup: number("warmup", "BENCH_WARMUP", 1),
+    out: flag("out", "BENCH_OUT", path.join(__dirname, "results")),
+    pin: !argv.includes("--no-pin") && env.BENCH_PIN !== "0",
+    naiveKeys: Math.max(1, Math.round(number("naive-keys", "BENCH_NAIVE_KEYS", 20))),
+    passwordCost: Math.min(15, Math.max(4, Math.round(number("password-cost", "BENCH_PASSWORD_COST", 12)))),
+  };
+}
+
+export interface ScenarioResult {
+  id: string;
+  db: DbKind | null;
+  connections: number;
+  note: string;
+  rounds: LoadResult[];
+  median: LoadResult;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  machine: { cpus: number; cpuModel: string; node: string; pinned: boolean; totalMemMB: number };
+  options: Omit<BenchOptions, "log">;
+  scenarios: ScenarioResult[];
+  revokeAll: Array<{ db: DbKind; keys: number; ms: number[]; medianMs: number }>;
+  seeding: Array<{ db: DbKind; what: string; rows: number; ms: number }>;
+  /** value: ratio of req/s; cpuValue: the same ratio if both were CPU-bound (inverse ratio of server CPU µs per request). */
+  ratios: Array<{ db: DbKind | null; name: string; value: number; cpuValue: number; target: string; met: boolean | null; cpuMet: boolean | null }>;
+  files?: { md: string; json: string; png: string };
+}
+
+const PASSWORD = "bench-password-not-secret";
+const ME_BODY = JSON.stringify({ query: "{ me { id email } }" });
+const ME_ID_BODY = JSON.stringify({ query: "{ me { id } }" });
+const ANON_BODY = JSON.stringify({ query: "{ externalToolSettings { apiKeysEnabled } }" });
+const HELLO_BODY = JSON.stringify({ query: "{ hello }" });
+const LIST_FIELDS = "totalCount nodes { id hint description createdAt lastUsedAt owner { email } } pageInfo { hasNextPage endCursor }";
+const basicHeader = (user: string, password: string) => ({ authorization: "Basic " + Buffer.from(`${user}:${password}`).toString("base64") });
+
+interface Scenario {
+  id: string;
+  db: DbKind | null;
+  server: ServerChild;
+  connections: number;
+  body: string;
+  headerPool?: Array<Record<string, string>>;
+  expectStatus: number;
+  note: string;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const log = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
+  const startedAt = new Date();
+  const pinned = options.pin && pin(process.pid, 1);
+  const cpu = pinned ? 0 : undefined;
+  const children: ServerChild[] = [];
+  const databases: BenchDatabase[] = [];
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), "xta-bench-"));
+  const report: BenchReport = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: "",
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "?", node: process.version, pinned, totalMemMB: Math.round(os.totalmem() / 1048576) },
+    options: { ...options, log: undefined } as BenchReport["options"],
+    scenarios: [],
+    revokeAll: [],
+    seeding: [],
+    ratios: [],
+  };
+  const start = async (name: string, file: string, env: Record<string, string> = {}) => {
+    const child = await startServer(name, file, { BENCH_LOG_FILE: path.join(logDir, `${name}.log`), LAST_USED_FLUSH_INTERVAL_MS: "10000", ...env }, { cpu });
+    children.push(child);
+    return child;
+  };
+  const newDatabase = async (kind: DbKind, label: string) => {
+    const db = await createBenchDatabase(kind, label);
+    databases.push(db);
+    return db;
+  };
+
+  try {
+    const scenarios: Scenario[] = [];
+    const revokeTargets: Array<{ db: DbKind; database: BenchDatabase; server: ServerChild; adminKey: string; nextId: number }> = [];
+    log("starting baselines");
+    const [http, apollo] = await Promise.all([start("baseline-http", "baseline-http"), start("baseline-apollo", "baseline-apollo")]);
+    scenarios.push({ id: "baseline-http", db: null, server: http, connections: options.connections, body: HELLO_BODY, expectStatus: 200, note: "bare node:http, fixed body (the physical limit)" });
+    scenarios.push({ id: "baseline-apollo", db: null, server: apollo, connections: options.connections, body: HELLO_BODY, expectStatus: 200, note: "bare @apollo/server 5 standalone, { hello } (the framework limit)" });
+    await probe(apollo, HELLO_BODY, {}, 200, (json) => json?.data?.hello === "world");
+
+    for (const kind of options.dbs) {
+      log(`[${kind}] seeding ${options.keys} keys, ${options.bigKeys} keys, ${options.revokeKeys} keys`);
+      const small = await newDatabase(kind, "small");
+      const smallSeed = await seed(small, { users: options.users, realKeys: options.keys, totalKeys: options.keys + 1, password: PASSWORD, bcryptCost: options.passwordCost });
+      report.seeding.push({ db: kind, what: "keys for apikey-*", rows: options.keys + 1, ms: smallSeed.seedMs });
+      const naiveKeys = await seedNaiveKeys(small, options.naiveKeys, options.users);
+      const big = await newDatabase(kind, "big");
+      const bigSeed = await seed(big, { users: options.users, realKeys: options.keys, totalKeys: options.bigKeys, password: PASSWORD, bcryptCost: 4 });
+      report.seeding.push({ db: kind, what: "keys for apikey-1M / admin-list-1M", rows: options.bigKeys, ms: bigSeed.seedMs });
+      const revokeDb = await newDatabase(kind, "revoke");
+      const revokeSeed = await seed(revokeDb, { users: options.users, realKeys: 0, totalKeys: options.revokeKeys, password: PASSWORD, bcryptCost: 4 });
+      report.seeding.push({ db: kind, what: "keys for revokeAllApiKeys", rows: options.revokeKeys, ms: revokeSeed.seedMs });
+      log(`[${kind}] seeded in ${smallSeed.seedMs} / ${bigSeed.seedMs} / ${revokeSeed.seedMs} ms; starting servers`);
+
+      const [service, serviceBig, naive, serviceRevoke] = await Promise.all([
+        start(`service-${kind}`, "service", { DATABASE_URL: small.url }),
+        start(`service-big-${kind}`, "service", { DATABASE_URL: big.url }),
+        start(`naive-bcrypt-${kind}`, "naive-bcrypt", { DATABASE_URL: small.url }),
+        start(`service-revoke-${kind}`, "service", { DATABASE_URL: revokeDb.url }),
+      ]);
+      revokeTargets.push({ db: kind, database: revokeDb, server: serviceRevoke, adminKey: revokeSeed.adminKey, nextId: options.revokeKeys + 1 });
+
+      const keyBasic = smallSeed.keys.map((key) => basicHeader("apikey", key));
+      const keyHeader = smallSeed.keys.map((key) => ({ apikey: key }));
+      const bigBasic = bigSeed.keys.map((key) => basicHeader("apikey", key));
+      const passwords = smallSeed.emails.map((email) => basicHeader(email, PASSWORD));
+      const naiveBasic = naiveKeys.map((key) => basicHeader("apikey", key));
+      const unknown = Array.from({ length: 1000 }, () => basicHeader("apikey", generateApiKey().key));
+      const broken = Array.from({ length: 1000 }, () => {
+        const key = generateApiKey().key;
+        return basicHeader("apikey", key.slice(0, -1) + (key.endsWith("x") ? "y" : "x"));
+      });
+      const deep = bigSeed.rowAt(Math.floor(options.bigKeys / 2));
+      const cursor = Buffer.from(JSON.stringify(["CREATED_AT_DESC", toSqlDateTime(deep.createdAt), deep.id])).toString("base64url");
+      const admin = [basicHeader("apikey", bigSeed.adminKey)];
+      const firstPage = JSON.stringify({ query: `{ apiKeys(first: 50) { ${LIST_FIELDS} } }` });
+      const deepPage = JSON.stringify({ query: `query ($after: String) { apiKeys(first: 50, after: $after) { ${LIST_FIELDS} } }`, variables: { after: cursor } });
+
+      await probe(service, ANON_BODY, {}, 200, (json) => json?.data?.externalToolSettings?.apiKeysEnabled === true);
+      await probe(service, ME_BODY, keyBasic[0], 200, (json) => typeof json?.data?.me?.email === "string");
+      await probe(service, ME_BODY, keyHeader[0], 200, (json) => typeof json?.data?.me?.email === "string");
+      await probe(serviceBig, ME_BODY, bigBasic[0], 200, (json) => typeof json?.data?.me?.email === "string");
+      await probe(naive, ME_BODY, naiveBasic[0], 200, (json) => typeof json?.data?.me?.email === "string");
+      await probe(service, ME_BODY, unknown[0], 401, (json) => json?.errors?.[0]?.extensions?.reason === "INVALID");
+      await probe(service, ME_BODY, broken[0], 401, (json) => json?.errors?.[0]?.extensions?.reason === "MALFORMED");
+      await probe(serviceBig, firstPage, admin[0], 200, (json) => json?.data?.apiKeys?.nodes?.length === Math.min(50, options.bigKeys));
+      await probe(serviceBig, deepPage, admin[0], 200, (json) => Array.isArray(json?.data?.apiKeys?.nodes) && json.data.apiKeys.nodes[0]?.id === String(deep.id - 1));
+
+      const c = options.connections;
+      scenarios.push(
+        { id: "anonymous", db: kind, server: service, connections: c, body: ANON_BODY, expectStatus: 200, note: "{ externalToolSettings { apiKeysEnabled } }, no credentials" },
+        { id: "apikey-basic", db: kind, server: service, connections: c, body: ME_BODY, headerPool: keyBasic, expectStatus: 200, note: `{ me { id email } }, Basic apikey:<key>, ${options.keys} keys of ${options.users} users` },
+        { id: "apikey-header", db: kind, server: service, connections: c, body: ME_BODY, headerPool: keyHeader, expectStatus: 200, note: "as apikey-basic, apikey: header" },
+        { id: "apikey-1M", db: kind, server: serviceBig, connections: c, body: ME_BODY, headerPool: bigBasic, expectStatus: 200, note: `as apikey-basic, ${options.bigKeys} keys in the table` },
+        { id: "password-basic", db: kind, server: service, connections: Math.min(c, 10), body: ME_ID_BODY, headerPool: passwords, expectStatus: 200, note: `{ me { id } }, Basic email:password (bcrypt cost ${options.passwordCost}); 10 connections` },
+        { id: "naive-bcrypt-keys", db: kind, server: naive, connections: c, body: ME_BODY, headerPool: naiveBasic, expectStatus: 200, note: "peer design: key = id.secret, row by id, bcrypt.compare cost 10 per request" },
+        { id: "bad-keys-unknown", db: kind, server: service, connections: c, body: ME_BODY, headerPool: unknown, expectStatus: 401, note: "well-formed keys that do not exist" },
+        { id: "bad-keys-checksum", db: kind, server: service, connections: c, body: ME_BODY, headerPool: broken, expectStatus: 401, note: "keys whose checksum fails" },
+        { id: "admin-list-first", db: kind, server: serviceBig, connections: 1, body: firstPage, headerPool: admin, expectStatus: 200, note: `apiKeys(first: 50) with totalCount, ${options.bigKeys} keys; 1 connection (latency of one page, not queueing)` },
+        { id: "admin-list-deep", db: kind, server: serviceBig, connections: 1, body: deepPage, headerPool: admin, expectStatus: 200, note: `apiKeys(first: 50, after: <cursor at row ${Math.floor(options.bigKeys / 2)}>) with totalCount; 1 connection` },
+      );
+    }
+
+    if (options.warmup > 0) {
+      log(`warm-up: ${options.warmup} s per scenario`);
+      for (const scenario of scenarios) await drive(scenario, options.warmup);
+    }
+    const perRound = new Map<Scenario, LoadResult[]>(scenarios.map((s) => [s, []]));
+    const revokeMs = new Map<DbKind, number[]>();
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const scenario of scenarios) {
+        const result = await drive(scenario, options.duration);
+        perRound.get(scenario)!.push(result);
+        log(`round ${round} ${scenario.id}${scenario.db ? ` [${scenario.db}]` : ""}: ${result.rps.toFixed(1)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.cpuMicrosPerRequest.toFixed(0)} µs CPU/req, SQL/req ${result.sqlPerRequest.toFixed(3)} (SELECT ${result.selectsPerRequest.toFixed(3)}), unexpected ${result.unexpected}`);
+      }
+      for (const target of revokeTargets) {
+        if (round > 1) {
+          const reseeded = await seedKeysOnly(target.database, options.users, options.revokeKeys, target.nextId);
+          target.adminKey = reseeded.adminKey;
+          target.nextId += options.revokeKeys;
+        }
+        const started = process.hrtime.bigint();
+        const response = await fetch(`${target.server.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...basicHeader("apikey", target.adminKey) },
+          body: JSON.stringify({ query: "mutation { revokeAllApiKeys }" }),
+        });
+        const json = (await response.json()) as { data?: { revokeAllApiKeys?: number } };
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        if (json.data?.revokeAllApiKeys !== options.revokeKeys) throw new Error(`revokeAllApiKeys [${target.db}] answered ${JSON.stringify(json)}`);
+        revokeMs.set(target.db, [...(revokeMs.get(target.db) ?? []), ms]);
+        log(`round ${round} revokeAllApiKeys [${target.db}] on ${options.revokeKeys} keys: ${ms.toFixed(0)} ms`);
+      }
+    }
+
+    for (const scenario of scenarios) {
+      const rounds = perRound.get(scenario)!;
+      report.scenarios.push({ id: scenario.id, db: scenario.db, connections: scenario.connections, note: scenario.note, rounds, median: medianResult(rounds) });
+    }
+    for (const [db, ms] of revokeMs) report.revokeAll.push({ db, keys: options.revokeKeys, ms, medianMs: median(ms) });
+    report.ratios = computeRatios(report);
+    report.finishedAt = new Date().toISOString();
+    fs.mkdirSync(options.out, { recursive: true });
+    const stamp = startedAt.toISOString().slice(0, 16).replace(":", "");
+    const base = path.join(options.out, stamp);
+    const png = renderBenchChart(report);
+    report.files = { md: `${base}.md`, json: `${base}.json`, png: `${base}.png` };
+    fs.writeFileSync(`${base}.png`, png);
+    fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + "\n");
+    fs.writeFileSync(`${base}.md`, writeBenchReport(report, path.basename(`${base}.png`)));
+    log(`wrote ${base}.md, .json, .png`);
+    return report;
+  } finally {
+    await Promise.all(children.map((child) => child.stop()));
+    await Promise.all(databases.map((db) => db.drop().catch(() => undefined)));
+    fs.rmSync(logDir, { recursive: true, force: true });
+  }
+}
+
+function medianResult(rounds: LoadResult[]): LoadResult {
+  const pick = (field: keyof LoadResult) => median(rounds.map((r) => r[field]));
+  return {
+    requests: pick("requests"),
+    rps: pick("rps"),
+    p50: pick("p50"),
+    p99: pick("p99"),
+    cpuMicrosPerRequest: pick("cpuMicrosPerRequest"),
+    peakRssMB: Math.max(...rounds.map((r) => r.peakRssMB)),
+    sqlPerRequest: pick("sqlPerRequest"),
+    selectsPerRequest: pick("selectsPerRequest"),
+    writesPerRequest: pick("writesPerRequest"),
+    unexpected: rounds.reduce((sum, r) => sum + r.unexpected, 0),
+  };
+}
+
+function computeRatios(report: BenchReport): BenchReport["ratios"] {
+  const get = (id: string, db: DbKind | null) => report.scenarios.find((s) => s.id === id && s.db === db)?.median;
+  const ratios: BenchReport["ratios"] = [];
+  const add = (db: DbKind | null, name: string, a: LoadResult | undefined, b: LoadResult | undefined, min: number | null, target: string) => {
+    if (!a || !b) return;
+    const value = a.rps / b.rps;
+    const cpuValue = b.cpuMicrosPerRequest / a.cpuMicrosPerRequest;
+    ratios.push({ db, name, value, cpuValue, target, met: min === null ? null : value >= min, cpuMet: min === null ? null : cpuValue >= min });
+  };
+  for (const db of report.options.dbs) {
+    const basic = get("apikey-basic", db);
+    add(db, "apikey-basic / baseline-apollo", basic, get("baseline-apollo", null), db === "sqlite" ? 0.8 : 0.65, db === "sqlite" ? "≥ 0.80" : "≥ 0.65");
+    add(db, "apikey-basic / baseline-http", basic, get("baseline-http", null), 0.28, "≥ 0.28");
+    add(db, "apikey-1M / apikey-basic", get("apikey-1M", db), basic, 0.9, "≥ 0.90");
+    add(db, "apikey-basic / naive-bcrypt-keys", basic, get("naive-bcrypt-keys", db), 300, "≥ 300");
+    add(db, "apikey-header / apikey-basic", get("apikey-header", db), basic, null, "");
+    add(db, "anonymous / baseline-apollo", get("anonymous", db), get("baseline-apollo", null), null, "");
+    add(db, "bad-keys-unknown / apikey-basic", get("bad-keys-unknown", db), basic, 1, "≥ 1 (not slower)");
+    add(db, "bad-keys-checksum / apikey-basic", get("bad-keys-checksum", db), basic, 1, "≥ 1 (not slower)");
+    add(db, "password-basic / apikey-basic", get("password-basic", db), basic, null, "");
+  }
+  add(null, "baseline-apollo / baseline-http", get("baseline-apollo", null), get("baseline-http", null), null, "");
+  return ratios;
+}
+
+if (require.main === module) {
+  runBench(benchOptions()).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,59 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { benchOptions, runBench } from "../../bench/run";
+import { runSoak, soakOptions } from "../../bench/soak";
+import { testDatabaseKind } from "../support/database";
+
+/**
+ * Smoke runs of `npm run bench` and `npm run soak` at tiny sizes, on this project's database, so
+ * neither script rots. They assert what the scripts must get right, never a speed.
+ */
+describe("benchmark and soak scripts (smoke)", () => {
+  const db = testDatabaseKind();
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "xta-bench-smoke-"));
+  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  test("bench: every scenario answers as expected, one SELECT per key request, none for a broken checksum", async () => {
+    const options = {
+      ...benchOptions(["--db", db, "--duration", "1", "--rounds", "1", "--warmup", "0", "--big-keys", "3000", "--revoke-keys", "300", "--keys", "30", "--users", "5", "--connections", "4", "--naive-keys", "2", "--password-cost", "4", "--no-pin", "--out", out], {}),
+      log: () => undefined,
+    };
+    const report = await runBench(options);
+    const scenario = (id: string) => report.scenarios.find((s) => s.id === id && (s.db === db || s.db === null))!.median;
+
+    expect(report.scenarios.map((s) => s.id).sort()).toEqual(
+      ["admin-list-deep", "admin-list-first", "anonymous", "apikey-1M", "apikey-basic", "apikey-header", "bad-keys-checksum", "bad-keys-unknown", "baseline-apollo", "baseline-http", "naive-bcrypt-keys", "password-basic"].sort(),
+    );
+    for (const s of report.scenarios) expect({ id: s.id, unexpected: s.median.unexpected }).toEqual({ id: s.id, unexpected: 0 });
+    for (const id of ["baseline-http", "baseline-apollo", "anonymous", "apikey-basic", "apikey-header", "apikey-1M", "password-basic", "bad-keys-unknown", "bad-keys-checksum", "admin-list-first", "admin-list-deep"]) {
+      expect({ id, served: scenario(id).requests > 0 }).toEqual({ id, served: true });
+    }
+    expect(scenario("apikey-basic").selectsPerRequest).toBeCloseTo(1, 1);
+    expect(scenario("apikey-header").selectsPerRequest).toBeCloseTo(1, 1);
+    expect(scenario("apikey-1M").selectsPerRequest).toBeCloseTo(1, 1);
+    expect(scenario("bad-keys-unknown").selectsPerRequest).toBeCloseTo(1, 1);
+    expect(scenario("bad-keys-checksum").selectsPerRequest).toBe(0);
+    expect(report.revokeAll).toEqual([expect.objectContaining({ db, keys: 300 })]);
+    expect(report.ratios.find((r) => r.db === db && r.name === "apikey-basic / baseline-apollo")?.value).toBeGreaterThan(0);
+
+    for (const file of Object.values(report.files!)) expect(fs.statSync(file).size).toBeGreaterThan(0);
+    expect(fs.readFileSync(report.files!.png).subarray(1, 4).toString()).toBe("PNG");
+    const markdown = fs.readFileSync(report.files!.md, "utf8");
+    expect(markdown).toContain("| apikey-basic | " + db);
+    expect(JSON.parse(fs.readFileSync(report.files!.json, "utf8")).scenarios).toHaveLength(12);
+  }, 240_000);
+
+  test("soak: a few seconds of mixed traffic, no unexpected answer, a report and a chart", async () => {
+    const report = await runSoak({ ...soakOptions(["--db", db, "--seconds", "3", "--rate", "40", "--no-pin", "--out", out], {}), log: () => undefined });
+    const [result] = report.results;
+    expect(result).toMatchObject({ db, unexpected: 0 });
+    expect(result.answered).toBe(result.sent);
+    expect(result.sent).toBeGreaterThanOrEqual(100);
+    expect(result.byAction.query).toBeGreaterThan(0);
+    expect(result.perSecond).toHaveLength(3);
+    expect(result.rssEndMB).toBeGreaterThan(0);
+    expect(fs.readFileSync(report.files!.png).subarray(1, 4).toString()).toBe("PNG");
+    expect(fs.readFileSync(report.files!.md, "utf8")).toContain(`| ${db} | ${result.sent} |`);
+  }, 120_000);
+});
