@@ -35,6 +35,17 @@ describe("GraphQL schema", () => {
     expect(unagreed).toEqual([]);
   });
 
+  test("emitted schema is a compatible superset of the contract plus admin.graphql (audit, rotation, bulk revoke, retention)", async () => {
+    const contract = buildSchema(fs.readFileSync(CONTRACT_FILE, "utf8") + "\n" + fs.readFileSync(ADMIN_EXTENSION_FILE, "utf8"));
+    expect(contract.getQueryType()!.getFields().auditEvents).toBeDefined();
+    const emitted = buildSchema(await emittedSchemaSdl());
+    expect(findBreakingChanges(contract, emitted)).toEqual([]);
+    expect(findDangerousChanges(contract, emitted).filter((change) => change.type !== DangerousChangeType.OPTIONAL_ARG_ADDED)).toEqual([]);
+    // admin.graphql's prose: generateApiKey gains an optional idempotencyKey.
+    const generate = emitted.getMutationType()!.getFields().generateApiKey;
+    expect(generate.args.find((arg) => arg.name === "idempotencyKey")?.type.toString()).toBe("String");
+  });
+
   test("the check itself catches a missing field", async () => {
     const contract = buildSchema(fs.readFileSync(CONTRACT_FILE, "utf8"));
     const weakened = buildSchema((await emittedSchemaSdl()).replace(/^\s*expired: Boolean!\n/m, "\n"));
