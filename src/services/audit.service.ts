@@ -8,6 +8,7 @@ import { inTransaction } from "../db/transactions";
 import { isUniqueViolation } from "../db/errors";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
+import { PeriodicFlush } from "./periodic-flush";
 
 export interface AuditEventFilterInput {
   action?: string | null;
@@ -60,8 +61,7 @@ interface FailureGroup {
  */
 export class AuditService {
   private failures = new Map<string, FailureGroup>();
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
+  private readonly flusher: PeriodicFlush;
   private readonly options: AuditOptions;
 
   constructor(
@@ -70,6 +70,7 @@ export class AuditService {
     options: Partial<AuditOptions> = {},
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.flusher = new PeriodicFlush(() => this.writePendingFailures(), this.options.flushIntervalMs);
   }
 
   async record(
@@ -110,26 +111,22 @@ export class AuditService {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.flushFailures(), this.options.flushIntervalMs);
-    this.timer.unref();
+    this.flusher.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.flushFailures();
+  stop(): Promise<void> {
+    return this.flusher.stop();
   }
 
-  async flushFailures(): Promise<void> {
-    while (this.flushing) await this.flushing;
+  flushFailures(): Promise<void> {
+    return this.flusher.run();
+  }
+
+  private async writePendingFailures(): Promise<void> {
     if (this.failures.size === 0) return;
     const batch = [...this.failures.values()];
     this.failures = new Map();
-    this.flushing = this.writeFailures(batch).finally(() => {
-      this.flushing = null;
-    });
-    await this.flushing;
+    await this.writeFailures(batch);
   }
 
   private async writeFailures(batch: FailureGroup[]): Promise<void> {

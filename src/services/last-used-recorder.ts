@@ -2,6 +2,7 @@ import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import { toSqlDateTime } from "../db/data-source";
 import { inTransaction } from "../db/transactions";
+import { PeriodicFlush } from "./periodic-flush";
 
 export type FlushListener = (seconds: number, written: number, ok: boolean) => void;
 
@@ -20,8 +21,7 @@ export interface LastUsedRecorderOptions {
  */
 export class LastUsedRecorder {
   private pending = new Map<number, Date>();
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
+  private readonly flusher: PeriodicFlush;
   private readonly maxPending: number;
   private readonly flushListeners = new Set<FlushListener>();
 
@@ -31,6 +31,7 @@ export class LastUsedRecorder {
     private readonly logger: Logger,
   ) {
     this.maxPending = options.maxPending ?? 100_000;
+    this.flusher = new PeriodicFlush(() => this.writePending(), options.flushIntervalMs);
   }
 
   /** Told the duration of every flush that wrote something (the metrics histogram listens here). Returns an unsubscribe. */
@@ -50,28 +51,23 @@ export class LastUsedRecorder {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
-    this.timer.unref();
+    this.flusher.start();
   }
 
   /** Stops the timer and writes whatever is pending (called on shutdown). */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.flush();
+  stop(): Promise<void> {
+    return this.flusher.stop();
   }
 
-  async flush(): Promise<void> {
-    // One flush at a time; a caller arriving mid-flush waits for it, then flushes what is new.
-    while (this.flushing) await this.flushing;
+  flush(): Promise<void> {
+    return this.flusher.run();
+  }
+
+  private async writePending(): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    this.flushing = this.write(batch).finally(() => {
-      this.flushing = null;
-    });
-    await this.flushing;
+    await this.write(batch);
   }
 
   private async write(batch: Map<number, Date>): Promise<void> {
