@@ -2,12 +2,11 @@ import type { DataSource } from "typeorm";
 import { toSqlDateTime } from "../db/data-source";
 import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
 import type { CountCache } from "./count-cache";
-import type { AuditService } from "./audit.service";
+import { type AuditService, describeIds } from "./audit.service";
 import type { SettingsService } from "./settings.service";
 
 const DAY_MS = 24 * 3600_000;
 /** The audit event lists at most this many ids (the count is always exact). */
-const MAX_IDS_IN_AUDIT_DETAIL = 200;
 export const PURGE_BATCH_SIZE = 500;
 
 export interface PurgeResult {
@@ -56,7 +55,8 @@ export class KeyRetentionService {
   /**
    * Deletes every key whose expiry is older than now − retention, in batches of bounded size,
    * each in its own short transaction. The one entry point for the scheduled job and the CLI.
-   * A run that deleted something writes one EXPIRED_KEYS_PURGED audit event (count and ids).
+   * Every run writes one EXPIRED_KEYS_PURGED audit event (count and ids), so the trail shows
+   * the job ran even when it found nothing.
    */
   async purgeExpired(now: Date = new Date(), options: PurgeOptions = {}, actor: AuditActor = SYSTEM_ACTOR): Promise<PurgeResult> {
     const batchSize = options.batchSize ?? PURGE_BATCH_SIZE;
@@ -88,14 +88,11 @@ export class KeyRetentionService {
       options.onProgress?.(ids.length, Math.max(total, ids.length));
       if (deleted.batch.length < batchSize) break;
     }
-    if (ids.length > 0) {
-      const listed = ids.slice(0, MAX_IDS_IN_AUDIT_DETAIL).join(", ") + (ids.length > MAX_IDS_IN_AUDIT_DETAIL ? ", …" : "");
-      await this.audit.record({
-        action: AuditAction.EXPIRED_KEYS_PURGED,
-        actor,
-        detail: `purged ${ids.length} key(s) expired at or before ${cutoff.toISOString()} (retention ${retentionDays} days): ids ${listed}`,
-      });
-    }
+    await this.audit.record({
+      action: AuditAction.EXPIRED_KEYS_PURGED,
+      actor,
+      detail: `purged ${ids.length} key(s) expired at or before ${cutoff.toISOString()} (retention ${retentionDays} days)${ids.length ? `: ids ${describeIds(ids)}` : ""}`,
+    });
     if (ids.length) this.counts?.clear();
     return { purged: ids.length, ids, cutoff, retentionDays };
   }

@@ -65,14 +65,16 @@ describe("expired-key retention and purge", () => {
     expect(await remainingIds()).toEqual([recent, live, never]);
   });
 
-  test("one EXPIRED_KEYS_PURGED audit event per run that deleted something, with count and ids", async () => {
-    const events = async () => db.dataSource.query("SELECT action, detail, actor_id FROM audit_events WHERE action = 'EXPIRED_KEYS_PURGED'");
+  test("one EXPIRED_KEYS_PURGED audit event per run, with count and ids, also when nothing was due", async () => {
+    const events = async () => db.dataSource.query("SELECT action, detail, actor_id FROM audit_events WHERE action = 'EXPIRED_KEYS_PURGED' ORDER BY id");
     await services.keyRetention.purgeExpired(NOW);
-    expect(await events()).toEqual([]);
+    const [empty, ...none] = await events();
+    expect(none).toEqual([]);
+    expect(empty.detail).toMatch(/^purged 0 key\(s\) expired at or before .* \(retention 30 days\)$/);
     const first = await insertKey(daysAgo(40));
     const second = await insertKey(daysAgo(50));
     await services.keyRetention.purgeExpired(NOW, { batchSize: 1 });
-    const [event, ...more] = await events();
+    const [, event, ...more] = await events();
     expect(more).toEqual([]);
     expect(event.actor_id).toBeNull();
     expect(event.detail).toContain("purged 2 key(s)");
