@@ -113,7 +113,8 @@ export async function createApp({ config, dataSource, logger, services, metrics:
       const read = await readBody(req, config.maxBodyBytes);
       if (!read.ok) return sendError(res, 413, "BAD_REQUEST", `Request body is larger than ${config.maxBodyBytes} bytes.`);
       body = read.text;
-      if (/^application\/(graphql-response\+)?json\b/i.test(req.headers["content-type"] ?? "") || /\bjson\b/i.test(req.headers["content-type"] ?? "")) {
+      // application/json, application/graphql-response+json and the like.
+      if (/\bjson\b/i.test(req.headers["content-type"] ?? "")) {
         try {
           body = read.text === "" ? {} : JSON.parse(read.text);
         } catch {
