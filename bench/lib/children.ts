@@ -24,8 +24,10 @@ export function pin(pid: number, cpu: number): boolean {
 /** Starts bench/servers/<file>.ts as a child (transpiled by ts-node, so no build step) and waits for its port. */
 export function startServer(name: string, file: string, env: Record<string, string>, options: { cpu?: number; startTimeoutMs?: number; cpuProfileDir?: string } = {}): Promise<ServerChild> {
   const profile = options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const child: ChildProcess = fork(path.join(__dirname, "..", "servers", `${file}.ts`), [], {
-    execArgv: [...profile, "-r", "ts-node/register/transpile-only"],
+  const compiledDir = process.env.BENCH_SERVER_DIR;
+  const entry = compiledDir ? path.join(compiledDir, `${file}.js`) : path.join(__dirname, "..", "servers", `${file}.ts`);
+  const child: ChildProcess = fork(entry, [], {
+    execArgv: compiledDir ? profile : [...profile, "-r", "ts-node/register/transpile-only"],
     // All load comes from one IP: the brute-force throttle would turn the bad-credential traffic
     // into 429s after 20 a minute, and the benchmark measures authentication, not the throttle.
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", LOG_LEVEL: "info", AUTH_FAILURE_LIMIT: "1000000", ...env },
