@@ -1,5 +1,5 @@
-import { ApolloServer, type ApolloServerPlugin, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GraphQLFormattedError } from "graphql";
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -24,8 +24,8 @@ import { AuthGate } from "./security/auth-gate";
 import { AuthThrottle } from "./security/auth-throttle";
 import { clientIp } from "./security/client-ip";
 import { applyCors } from "./security/cors";
-import { databaseUnavailablePlugin, isDatabaseUnavailable } from "./security/database-faults";
-import { graphqlLimits } from "./security/graphql-limits";
+import { isDatabaseUnavailable, sendUnavailableAs503 } from "./security/database-faults";
+import { graphqlLimits, hideFieldSuggestions } from "./security/graphql-limits";
 import { Metrics } from "./metrics";
 import { createSchema } from "./schema";
 import type { Services } from "./services";
@@ -83,7 +83,9 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     formatError: (formatted, error) => maskError(formatted, error, logger),
-    plugins: [operationForAccessLog, ...limits.plugins, databaseUnavailablePlugin(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
+    // No @cacheControl hints in this schema: Apollo's default cache-control plugin would only wrap
+    // every field resolver for nothing.
+    plugins: [requestHooks, ApolloServerPluginCacheControlDisabled(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
   });
   await apollo.start();
   services.lastUsed.start();
@@ -92,7 +94,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
 
   const challenge = `Basic realm="${config.authRealm}", charset="UTF-8"`;
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestLog): Promise<void> {
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string, log: RequestLog): Promise<void> {
     const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
     const auth = await gate.authenticate(credentials, log.clientIp);
     metrics.observeAuth(credentials, auth);
@@ -129,7 +131,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     }
     const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp, operation: log.operation };
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
+      httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search, body },
       context: async () => context,
     });
     if (response.status === 401) response.headers.set("www-authenticate", challenge);
@@ -156,12 +158,13 @@ export async function createApp({ config, dataSource, logger, services, metrics:
 
     const done = () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      metrics.observeRequest(req.url?.split("?")[0], log.operation.name ?? undefined, res.statusCode, durationMs / 1000);
+      const path = rawPath(req.url);
+      metrics.observeRequest(path, log.operation.name ?? undefined, res.statusCode, durationMs / 1000);
       logger.info(
         {
           requestId: log.requestId,
           method: req.method,
-          path: req.url?.split("?")[0],
+          path,
           status: res.statusCode,
           durationMs: Math.round(durationMs * 1000) / 1000,
           clientIp: log.clientIp,
@@ -178,18 +181,16 @@ export async function createApp({ config, dataSource, logger, services, metrics:
       );
     };
 
-    let url: URL;
-    try {
-      url = new URL(req.url ?? "/", "http://localhost");
-    } catch {
+    const target = requestTarget(req.url);
+    if (!target) {
       sendError(res, 400, "BAD_REQUEST", "Malformed request URL.");
       return done();
     }
     if (applyCors(req, res, security.corsOrigins)) return done();
     let handled: Promise<void>;
-    switch (url.pathname) {
+    switch (target.pathname) {
       case "/graphql":
-        handled = handleGraphQL(req, res, url, log);
+        handled = handleGraphQL(req, res, target.search, log);
         break;
       case "/healthz":
         handled = Promise.resolve(sendJson(res, 200, { status: "ok" }));
@@ -269,17 +270,47 @@ interface RequestLog {
   throttled?: boolean;
 }
 
-/** Notes the resolved operation on the context, for the access log line. */
-const operationForAccessLog: ApolloServerPlugin<Context> = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ contextValue, operation, operationName }) {
-        contextValue.operation.name = operationName ?? null;
-        if (operation) contextValue.operation.type = operation.operation;
-      },
-    };
+/**
+ * Every per-request hook of the app in one plugin, with one stateless listener shared by all
+ * requests: Apollo awaits each plugin's listener at every stage of every request, so each extra
+ * plugin is paid on the hot path.
+ */
+const requestListener: GraphQLRequestListener<Context> = {
+  // The access log line names the operation.
+  async didResolveOperation({ contextValue, operation, operationName }) {
+    contextValue.operation.name = operationName ?? null;
+    if (operation) contextValue.operation.type = operation.operation;
+  },
+  async didEncounterErrors({ errors }) {
+    hideFieldSuggestions(errors);
+  },
+  async willSendResponse({ response }) {
+    sendUnavailableAs503(response);
   },
 };
+const requestHooks: ApolloServerPlugin<Context> = { requestDidStart: async () => requestListener };
+
+const PLAIN_PATHS = new Set(["/graphql", "/healthz", "/readyz", "/metrics"]);
+
+/**
+ * Path and query string of the request target. A bare known path (every scripted POST) is taken as
+ * it is; anything else goes through WHATWG URL parsing (dot segments, escapes, absolute form), which
+ * costs more than the rest of routing. Null when the target cannot be parsed.
+ */
+function requestTarget(raw: string | undefined): { pathname: string; search: string } | null {
+  if (raw !== undefined && PLAIN_PATHS.has(raw)) return { pathname: raw, search: "" };
+  try {
+    const url = new URL(raw ?? "/", "http://localhost");
+    return { pathname: url.pathname, search: url.search };
+  } catch {
+    return null;
+  }
+}
+
+function rawPath(raw: string | undefined): string | undefined {
+  const query = raw?.indexOf("?") ?? -1;
+  return query < 0 ? raw : raw!.slice(0, query);
+}
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from "@apollo/server";
+import type { GraphQLResponse } from "@apollo/server";
 
 /**
  * Tells "the database cannot be reached" (refused, reset, timed out, pool closed, server gone,
@@ -42,18 +42,10 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 }
 
 /**
- * Apollo plugin: a response carrying SERVICE_UNAVAILABLE (a resolver hit an unreachable database;
- * maskError in src/server.ts gives it that code) is sent as HTTP 503.
+ * A response carrying SERVICE_UNAVAILABLE (a resolver hit an unreachable database; maskError in
+ * src/server.ts gives it that code) is sent as HTTP 503. Called from the app's request plugin.
  */
-export function databaseUnavailablePlugin(): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          const errors = response.body.kind === "single" ? response.body.singleResult.errors : response.body.initialResult.errors;
-          if (errors?.some((error) => error.extensions?.code === "SERVICE_UNAVAILABLE")) response.http.status = 503;
-        },
-      };
-    },
-  };
+export function sendUnavailableAs503(response: GraphQLResponse): void {
+  const errors = response.body.kind === "single" ? response.body.singleResult.errors : response.body.initialResult.errors;
+  if (errors?.some((error) => error.extensions?.code === "SERVICE_UNAVAILABLE")) response.http.status = 503;
 }

@@ -1,17 +1,18 @@
-import type { ApolloServerPlugin } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { ParseOptions, ValidationRule } from "graphql";
 import type { SecurityConfig } from "./config";
 
 /**
- * graphql-armor (Escape) protections: depth, aliases, directives, tokens and cost limits, and no
- * "Did you mean …?" field suggestions (they leak the schema even with introspection off).
- * Token count is enforced by graphql-js's parser (maxTokens).
+ * graphql-armor (Escape) protections: depth, aliases, directives and cost limits, as validation
+ * rules (cached with the validated document, so a repeated query pays nothing). Token count is
+ * enforced by graphql-js's parser (maxTokens). Field suggestions are hidden by hideFieldSuggestions,
+ * called from the app's one request plugin: armor's own plugin for it would be one more set of
+ * hooks Apollo awaits on every request.
  * Rejections are validation errors (400 GRAPHQL_VALIDATION_FAILED); the limits are not echoed.
  */
-export function graphqlLimits(limits: SecurityConfig["graphql"]): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[]; parseOptions: ParseOptions } {
+export function graphqlLimits(limits: SecurityConfig["graphql"]): { validationRules: ValidationRule[]; parseOptions: ParseOptions } {
   const armor = new ApolloArmor({
-    blockFieldSuggestion: { enabled: true },
+    blockFieldSuggestion: { enabled: false },
     maxDepth: { enabled: true, n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: false },
     maxAliases: { enabled: true, n: limits.maxAliases, exposeLimits: false },
     maxDirectives: { enabled: true, n: limits.maxDirectives, exposeLimits: false },
@@ -20,6 +21,13 @@ export function graphqlLimits(limits: SecurityConfig["graphql"]): { plugins: Apo
     maxTokens: { enabled: false },
     costLimit: { enabled: true, maxCost: limits.maxCost, ignoreIntrospection: true, flattenFragments: true, exposeLimits: false },
   });
-  const { plugins, validationRules } = armor.protect();
-  return { plugins, validationRules, parseOptions: { maxTokens: limits.maxTokens } };
+  const { validationRules } = armor.protect();
+  return { validationRules, parseOptions: { maxTokens: limits.maxTokens } };
+}
+
+const FIELD_SUGGESTION = / ?Did you mean .+\?$/;
+
+/** No "Did you mean …?" in error messages: they leak the schema even with introspection off. */
+export function hideFieldSuggestions(errors: ReadonlyArray<{ message: string }>): void {
+  for (const error of errors) error.message = error.message.replace(FIELD_SUGGESTION, "");
 }
