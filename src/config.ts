@@ -26,6 +26,12 @@ export interface Config {
   authRealm: string;
   /** How often the server purges expired keys past their retention; 0 disables the job. */
   purgeIntervalMs: number;
+  /**
+   * How long one poll of the revocation generation vouches for cached key lookups; revocations
+   * wait this long before they return. 0 turns the cache off. Same value on every instance.
+   */
+  keyCacheWindowMs: number;
+  keyCacheMaxEntries: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   metricsToken?: string;
   /** Brute-force throttling, GraphQL limits, CORS, proxy trust, database timeouts: src/security/config.ts. */
@@ -97,10 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: boolean("INTROSPECTION", env.NODE_ENV !== "production"),
     authRealm: env.AUTH_REALM?.trim() || "External Tool Access",
     purgeIntervalMs: integer("PURGE_INTERVAL_MS", 3600_000, 0, 7 * 24 * 3600_000),
+    keyCacheWindowMs: integer("KEY_CACHE_WINDOW_MS", 500, 0, 60_000),
+    keyCacheMaxEntries: integer("KEY_CACHE_MAX_ENTRIES", 10_000, 1, 10_000_000),
     metricsToken: env.METRICS_TOKEN || undefined,
     security: loadSecurityConfig(env, integer, problems),
   };
   if (config.purgeIntervalMs > 0 && config.purgeIntervalMs < 1000) problems.push("PURGE_INTERVAL_MS must be 0 (off) or at least 1000");
+  if (config.keyCacheWindowMs > 0 && config.keyCacheWindowMs < 20) problems.push("KEY_CACHE_WINDOW_MS must be 0 (off) or at least 20");
   if (config.metricsToken !== undefined && config.metricsToken.length < 16) problems.push("METRICS_TOKEN must be at least 16 characters"); // never echo the value
   if (database.kind === "mysql") database.connectTimeoutMs = config.security.databaseConnectTimeoutMs;
   if (/["\\\r\n]/.test(config.authRealm)) problems.push("AUTH_REALM must not contain quotes, backslashes or line breaks");

@@ -65,7 +65,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 export async function createApp({ config, dataSource, logger, services, metrics: injectedMetrics }: AppDependencies): Promise<App> {
   const metrics = injectedMetrics ?? new Metrics({ dataSource, lastUsed: services.lastUsed, logger }, { token: config.metricsToken });
   const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger);
-  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys);
+  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache);
   const { security } = config;
   // Failed authentications per client IP and per account: in memory, per instance (README).
   const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
@@ -90,6 +90,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   await apollo.start();
   services.lastUsed.start();
   services.audit.start();
+  services.revocations.start();
   purgeJob.start();
 
   const challenge = `Basic realm="${config.authRealm}", charset="UTF-8"`;
@@ -255,6 +256,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
         await purgeJob.stop();
         await services.lastUsed.stop();
         await services.audit.stop();
+        await services.revocations.stop();
       })();
       return stopping;
     },

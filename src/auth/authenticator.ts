@@ -7,7 +7,8 @@ import type { ApiKeyService } from "../services/api-key.service";
 import type { LastUsedRecorder } from "../services/last-used-recorder";
 import { hashApiKey, hashesEqual, parseApiKey } from "./api-key-format";
 import type { Credentials } from "./credentials";
-import { createKeyLookup, type KeyLookup } from "./key-lookup";
+import type { CachedKey, KeyCache } from "./key-cache";
+import { createKeyLookup, type KeyLookup, type KeyRow } from "./key-lookup";
 import type { Identity } from "./identity";
 
 export type AuthResult =
@@ -25,6 +26,7 @@ export class Authenticator {
     private readonly dataSource: DataSource,
     private readonly lastUsed: LastUsedRecorder,
     private readonly apiKeys: Pick<ApiKeyService, "retirePredecessor">,
+    private readonly cache: KeyCache,
   ) {
     this.lookupKey = createKeyLookup(dataSource);
   }
@@ -46,29 +48,41 @@ export class Authenticator {
     const parsed = parseApiKey(candidate);
     if (!parsed.ok) return { ok: false, reason: parsed.reason, method: "apikey" }; // no database work for garbage
     const hash = hashApiKey(parsed.key);
-    const row = await this.lookupKey(hash); // the one SQL statement of an authenticated request
-    if (!row || !hashesEqual(String(row.key_hash), hash)) return { ok: false, reason: "INVALID", method: "apikey" };
-    const account = { userId: Number(row.user_id), email: String(row.email) };
-    if (!fromSqlBoolean(row.active)) return { ok: false, reason: "INVALID", method: "apikey", account };
-    if (isExpired(fromSqlDateTime(row.expires_at), now)) return { ok: false, reason: "EXPIRED", method: "apikey", account };
-    const keyId = Number(row.key_id);
-    if (row.replaces_key_id != null) {
-      // First use of a rotated key: the key it replaced stops working before this request ends.
-      await this.apiKeys.retirePredecessor({ keyId, ...account }, Number(row.replaces_key_id));
-    }
-    this.lastUsed.record(keyId, fromSqlDateTime(row.last_used_at), now);
+    const key = this.cache.get(hash) ?? (await this.readKey(hash));
+    if (!key) return { ok: false, reason: "INVALID", method: "apikey" };
+    const account = { userId: key.userId, email: key.email };
+    if (!key.active) return { ok: false, reason: "INVALID", method: "apikey", account };
+    if (isExpired(key.expiresAt, now)) return { ok: false, reason: "EXPIRED", method: "apikey", account };
+    if (this.lastUsed.record(key.keyId, key.lastUsedAt, now)) key.lastUsedAt = now;
     return {
       ok: true,
       identity: {
-        userId: Number(row.user_id),
-        email: String(row.email),
-        isAdmin: fromSqlBoolean(row.is_admin),
+        userId: key.userId,
+        email: key.email,
+        isAdmin: key.isAdmin,
         method: "apikey",
-        keyId,
-        readOnly: fromSqlBoolean(row.read_only),
-        profile: { displayName: (row.display_name as string | null) ?? null, createdAt: fromSqlDateTime(row.user_created_at)! },
+        keyId: key.keyId,
+        readOnly: key.readOnly,
+        profile: { displayName: key.displayName, createdAt: key.userCreatedAt },
       },
     };
+  }
+
+  /** The one SQL statement of an authenticated request, when the cache cannot answer. */
+  private async readKey(hash: string): Promise<CachedKey | null> {
+    const cacheVersion = this.cache.version;
+    const row = await this.lookupKey(hash);
+    if (!row || !hashesEqual(String(row.key_hash), hash)) return null;
+    const key = toCachedKey(row);
+    if (row.replaces_key_id != null) {
+      // First use of a rotated key: the key it replaced stops working before this request ends.
+      // Not cached: the next use reads the row again, with the rotation done.
+      await this.apiKeys.retirePredecessor({ keyId: key.keyId, userId: key.userId, email: key.email }, Number(row.replaces_key_id));
+      return key;
+    }
+    // Only keys that authenticate are kept: a deactivated owner may be reactivated without a bump.
+    if (key.active) this.cache.set(hash, key, cacheVersion);
+    return key;
   }
 
   private async authenticatePassword(email: string, password: string): Promise<AuthResult> {
@@ -86,4 +100,19 @@ export class Authenticator {
       identity: { userId: Number(row.id), email: String(row.email), isAdmin: fromSqlBoolean(row.is_admin), method: "password", keyId: null, readOnly: false },
     };
   }
+}
+
+function toCachedKey(row: KeyRow): CachedKey {
+  return {
+    keyId: Number(row.key_id),
+    userId: Number(row.user_id),
+    email: String(row.email),
+    isAdmin: fromSqlBoolean(row.is_admin),
+    active: fromSqlBoolean(row.active),
+    expiresAt: fromSqlDateTime(row.expires_at),
+    readOnly: fromSqlBoolean(row.read_only),
+    displayName: (row.display_name as string | null) ?? null,
+    userCreatedAt: fromSqlDateTime(row.user_created_at)!,
+    lastUsedAt: fromSqlDateTime(row.last_used_at),
+  };
 }

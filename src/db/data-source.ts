@@ -9,9 +9,10 @@ import { InitialSchema1764237600000 } from "../migrations/1764237600000-initial-
 import { AuditAndRotation1764300000000 } from "../migrations/1764300000000-audit-and-rotation";
 import { ExpiredKeyRetention1764320000000 } from "../migrations/1764320000000-expired-key-retention";
 import { AuditEvent } from "../entities/audit-event.entity";
+import { RevocationEpoch1764400000000 } from "../migrations/1764400000000-revocation-epoch";
 
 export const ENTITIES = [User, ApiKey, ExternalToolSettings, AuditEvent];
-export const MIGRATIONS = [InitialSchema1764237600000, AuditAndRotation1764300000000, ExpiredKeyRetention1764320000000];
+export const MIGRATIONS = [InitialSchema1764237600000, AuditAndRotation1764300000000, ExpiredKeyRetention1764320000000, RevocationEpoch1764400000000];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;

@@ -12,6 +12,7 @@ import { type AuditService, describeIds } from "./audit.service";
 import { CountCache } from "./count-cache";
 import type { IdempotencyService } from "./idempotency.service";
 import { parseId } from "./ids";
+import type { RevocationEpoch } from "./revocation-epoch";
 import type { SettingsService } from "./settings.service";
 
 export enum ApiKeyOrder {
@@ -73,6 +74,8 @@ export class ApiKeyService {
     private readonly settings: SettingsService,
     private readonly audit: AuditService,
     private readonly idempotency: IdempotencyService,
+    /** Revoking writes bump it in their transaction and wait for every instance's key cache. */
+    private readonly revocations: Pick<RevocationEpoch, "bump" | "settled">,
     /** totalCount memo; cleared by every key write below. */
     readonly counts: CountCache = new CountCache(),
   ) {}
@@ -80,6 +83,17 @@ export class ApiKeyService {
   /** Every write to api_keys goes through here, so no cached count outlives it on this instance. */
   private changingKeys<T>(write: Promise<T>): Promise<T> {
     return write.finally(() => this.counts.clear());
+  }
+
+  /**
+   * A write that ends or shortens a key's life (its transaction calls revocations.bump): it returns
+   * only once no instance can still authenticate the key from its cache.
+   */
+  private async revoking<T>(write: Promise<T>): Promise<T> {
+    // A failed write rolled its bump back with it: nothing to wait for.
+    const result = await this.changingKeys(write);
+    await this.revocations.settled();
+    return result;
   }
 
   async generate(
@@ -122,7 +136,7 @@ export class ApiKeyService {
     const oldId = parseId(input.id);
     if (oldId === null) throw new NotFoundError("No API key with this id.");
     let made: ApiKey | null = null;
-    const { result, replayed } = await this.changingKeys(this.idempotency.run(
+    const { result, replayed } = await this.revoking(this.idempotency.run(
       { userId: actor.userId, operation: "rotateApiKey", idempotencyKey: input.idempotencyKey, args: { id: oldId, overlapSeconds } },
       async (manager) => {
         const old = await manager.getRepository(ApiKey).findOneBy({ id: oldId });
@@ -139,6 +153,7 @@ export class ApiKeyService {
           now,
         });
         let oldKeyFate: string;
+        await this.revocations.bump(manager);
         if (overlapSeconds === 0) {
           await manager.getRepository(ApiKey).delete({ id: old.id });
           oldKeyFate = "old key revoked at once";
@@ -164,7 +179,8 @@ export class ApiKeyService {
 
   /** Called on a rotated key's first use: the key it replaced stops working now. */
   async retirePredecessor(successor: { keyId: number; userId: number; email: string }, predecessorId: number): Promise<void> {
-    await this.changingKeys(inTransaction(this.dataSource, async (manager) => {
+    await this.revoking(inTransaction(this.dataSource, async (manager) => {
+      await this.revocations.bump(manager);
       const retired = await manager.getRepository(ApiKey).delete({ id: predecessorId, ownerId: successor.userId });
       await manager.getRepository(ApiKey).update({ id: successor.keyId }, { replacesKeyId: null });
       if (retired.affected) {
@@ -197,9 +213,10 @@ export class ApiKeyService {
     const id = parseId(rawId);
     const deleted =
       id !== null &&
-      (await this.changingKeys(inTransaction(this.dataSource, async (manager) => {
+      (await this.revoking(inTransaction(this.dataSource, async (manager) => {
         const result = await manager.getRepository(ApiKey).delete({ id, ownerId: actor.userId });
         if (!result.affected) return false;
+        await this.revocations.bump(manager);
         await this.audit.record({ action: AuditAction.API_KEY_DELETED, actor, keyId: id, detail: "deleted by its owner" }, manager);
         return true;
       })));
@@ -255,9 +272,10 @@ export class ApiKeyService {
     }
     if (invalid.length) throw new BadUserInputError(`Not API key ids: ${invalid.slice(0, 5).map((id) => JSON.stringify(id)).join(", ")}${invalid.length > 5 ? ", …" : ""}`, "ids");
     if (ids.size === 0) return 0;
-    return this.changingKeys(inTransaction(this.dataSource, async (manager) => {
+    return this.revoking(inTransaction(this.dataSource, async (manager) => {
       const revoked = await deleteKeysById(manager, [...ids]);
       if (revoked.length) {
+        await this.revocations.bump(manager);
         await this.audit.record({ action: AuditAction.API_KEYS_REVOKED, actor, keyId: revoked.length === 1 ? revoked[0] : null, detail: `revoked ${revoked.length} key(s): ${describeIds(revoked)}` }, manager);
       }
       return revoked.length;
@@ -265,7 +283,8 @@ export class ApiKeyService {
   }
 
   async revokeAll(actor: AuditActor): Promise<number> {
-    return this.changingKeys(inTransaction(this.dataSource, async (manager) => {
+    return this.revoking(inTransaction(this.dataSource, async (manager) => {
+      await this.revocations.bump(manager);
       const result = await manager.createQueryBuilder().delete().from(ApiKey).execute();
       const count = result.affected ?? 0;
       await this.audit.record({ action: AuditAction.ALL_API_KEYS_REVOKED, actor, detail: `revoked all ${count} key(s)` }, manager);
@@ -280,7 +299,8 @@ export class ApiKeyService {
       const [row] = await this.dataSource.query(`SELECT COUNT(*) AS total ${fromFiltered(where)}`, where.params);
       return Number(row.total);
     }
-    return this.changingKeys(inTransaction(this.dataSource, async (manager) => {
+    return this.revoking(inTransaction(this.dataSource, async (manager) => {
+      await this.revocations.bump(manager);
       const rows: Array<{ id: unknown }> = await manager.query(`SELECT k.id ${fromFiltered(where)}`, where.params);
       const revoked = await deleteKeysById(manager, rows.map((row) => Number(row.id)));
       await this.audit.record(

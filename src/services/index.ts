@@ -6,6 +6,7 @@ import { AuditService } from "./audit.service";
 import { IdempotencyService } from "./idempotency.service";
 import { KeyRetentionService } from "./key-retention.service";
 import { LastUsedRecorder } from "./last-used-recorder";
+import { RevocationEpoch } from "./revocation-epoch";
 import { SettingsService } from "./settings.service";
 import { BCRYPT_COST, UserService } from "./user.service";
 
@@ -16,18 +17,22 @@ export interface Services {
   apiKeys: ApiKeyService;
   lastUsed: LastUsedRecorder;
   keyRetention: KeyRetentionService;
+  /** Revocation generation and the key cache it guards (the server polls; every process bumps). */
+  revocations: RevocationEpoch;
 }
 
 export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { bcryptCost?: number } = {}): Services {
   const audit = new AuditService(dataSource, logger);
   const settings = new SettingsService(dataSource, audit);
-  const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource));
+  const revocations = new RevocationEpoch(dataSource, { windowMs: config.keyCacheWindowMs, maxEntries: config.keyCacheMaxEntries }, logger);
+  const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations);
   return {
     audit,
     settings,
-    users: new UserService(dataSource, audit, options.bcryptCost ?? BCRYPT_COST),
+    users: new UserService(dataSource, audit, revocations, options.bcryptCost ?? BCRYPT_COST),
     apiKeys,
     lastUsed: new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger),
     keyRetention: new KeyRetentionService(dataSource, settings, audit, apiKeys.counts),
+    revocations,
   };
 }

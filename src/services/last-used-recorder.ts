@@ -44,10 +44,12 @@ export class LastUsedRecorder {
     return this.pending.size;
   }
 
-  record(keyId: number, storedLastUsedAt: Date | null, now: Date = new Date()): void {
-    if (storedLastUsedAt && now.getTime() - storedLastUsedAt.getTime() < this.options.minIntervalMs) return;
-    if (this.pending.has(keyId) || this.pending.size >= this.maxPending) return;
+  /** Notes a use; true when it was queued to be written (the caller's copy of lastUsedAt is then `now`). */
+  record(keyId: number, storedLastUsedAt: Date | null, now: Date = new Date()): boolean {
+    if (storedLastUsedAt && now.getTime() - storedLastUsedAt.getTime() < this.options.minIntervalMs) return false;
+    if (this.pending.has(keyId) || this.pending.size >= this.maxPending) return false;
     this.pending.set(keyId, now);
+    return true;
   }
 
   start(): void {

@@ -9,6 +9,7 @@ import { BadUserInputError, NotFoundError } from "../errors";
 import type { AuditService } from "./audit.service";
 import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
+import type { RevocationEpoch } from "./revocation-epoch";
 
 export const BCRYPT_COST = 12;
 const DISPLAY_NAME_MAX_LENGTH = 100;
@@ -24,6 +25,8 @@ export class UserService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    /** Deactivating a user ends their keys: bumped and waited for like a revocation. */
+    private readonly revocations: Pick<RevocationEpoch, "bump" | "settled">,
     private readonly bcryptCost: number = BCRYPT_COST,
   ) {}
 
@@ -62,18 +65,23 @@ export class UserService {
   async setActive(rawId: string, active: boolean, actor: AuditActor): Promise<User> {
     const id = parseId(rawId);
     if (id === null) throw new NotFoundError("No user with this id.");
-    return inTransaction(this.dataSource, async (manager) => {
+    let deactivated = false;
+    const user = await inTransaction(this.dataSource, async (manager) => {
       const repository = manager.getRepository(User);
       const user = await repository.findOneBy({ id });
       if (!user) throw new NotFoundError("No user with this id.");
       if (!active && user.id === actor.userId) throw new BadUserInputError("You cannot deactivate your own account.", "id");
       if (user.active !== active) {
+        deactivated = !active;
+        if (deactivated) await this.revocations.bump(manager);
         await repository.update({ id: user.id }, { active });
         user.active = active;
         await this.audit.record({ action: active ? AuditAction.USER_ACTIVATED : AuditAction.USER_DEACTIVATED, actor, detail: `user ${user.id} ${user.email}` }, manager);
       }
       return user;
     });
+    if (deactivated) await this.revocations.settled();
+    return user;
   }
 
   async count(): Promise<number> {

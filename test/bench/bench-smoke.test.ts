@@ -14,7 +14,7 @@ describe("benchmark and soak scripts (smoke)", () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "xta-bench-smoke-"));
   afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
-  test("bench: every scenario answers as expected, one SELECT per key request, none for a broken checksum", async () => {
+  test("bench: every scenario answers as expected, at most one SELECT per key request, none for a broken checksum", async () => {
     const options = {
       ...benchOptions(["--db", db, "--duration", "1", "--rounds", "1", "--warmup", "0", "--big-keys", "3000", "--revoke-keys", "300", "--keys", "30", "--users", "5", "--connections", "4", "--naive-keys", "2", "--password-cost", "4", "--no-pin", "--out", out], {}),
       log: () => undefined,
@@ -29,9 +29,8 @@ describe("benchmark and soak scripts (smoke)", () => {
     for (const id of ["baseline-http", "baseline-apollo", "anonymous", "apikey-basic", "apikey-header", "apikey-1M", "password-basic", "bad-keys-unknown", "bad-keys-checksum", "admin-list-first", "admin-list-deep"]) {
       expect({ id, served: scenario(id).requests > 0 }).toEqual({ id, served: true });
     }
-    expect(scenario("apikey-basic").selectsPerRequest).toBeCloseTo(1, 1);
-    expect(scenario("apikey-header").selectsPerRequest).toBeCloseTo(1, 1);
-    expect(scenario("apikey-1M").selectsPerRequest).toBeCloseTo(1, 1);
+    // At most one: a key's first request reads it, the key cache answers the rest.
+    for (const id of ["apikey-basic", "apikey-header", "apikey-1M"]) expect(scenario(id).selectsPerRequest).toBeLessThanOrEqual(1);
     expect(scenario("bad-keys-unknown").selectsPerRequest).toBeCloseTo(1, 1);
     expect(scenario("bad-keys-checksum").selectsPerRequest).toBe(0);
     expect(report.revokeAll).toEqual([expect.objectContaining({ db, keys: 300 })]);

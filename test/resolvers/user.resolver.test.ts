@@ -50,7 +50,7 @@ describe("user resolver", () => {
 
   test("production bcrypt cost is at least 10", async () => {
     expect(BCRYPT_COST).toBeGreaterThanOrEqual(10);
-    const created = await new UserService(app.db.dataSource, app.services.audit).create({ email: "cost@example.org", password: "cost check password" });
+    const created = await new UserService(app.db.dataSource, app.services.audit, app.services.revocations).create({ email: "cost@example.org", password: "cost check password" });
     expect(Number(created.passwordHash.split("$")[2])).toBe(BCRYPT_COST);
   });
 

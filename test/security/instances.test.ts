@@ -1,3 +1,4 @@
+import { RevocationEpoch } from "../../src/services/revocation-epoch";
 import pino from "pino";
 import { fromSqlDateTime } from "../../src/db/data-source";
 import { AuditService } from "../../src/services/audit.service";
@@ -26,7 +27,8 @@ describe("several instances sharing one database", () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     // The admin exists before either instance starts, so both can start at once.
-    await new UserService(db.dataSource, new AuditService(db.dataSource, pino({ level: "silent" })), 4).create({ email: adminEmail, password: adminPassword, isAdmin: true });
+    const silent = pino({ level: "silent" });
+    await new UserService(db.dataSource, new AuditService(db.dataSource, silent), new RevocationEpoch(db.dataSource, { windowMs: 0, maxEntries: 1 }, silent), 4).create({ email: adminEmail, password: adminPassword, isAdmin: true });
     const env = { DATABASE_URL: db.url, LAST_USED_MIN_INTERVAL_MS: "0", LAST_USED_FLUSH_INTERVAL_MS: "200" };
     [a, b] = await Promise.all([startChildServer(env), startChildServer(env)]);
     expect((await post(a, "mutation { updateExternalToolSettings(input: { apiKeysEnabled: true }) { apiKeysEnabled } }", adminAuth)).status).toBe(200);

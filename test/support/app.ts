@@ -61,7 +61,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       callback();
     },
   });
-  const config = { ...loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", AUTH_FAILURE_LIMIT: "1000000", ...env }), database: db.config };
+  const config = { ...loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", AUTH_FAILURE_LIMIT: "1000000", KEY_CACHE_WINDOW_MS: "50", ...env }), database: db.config };
   const logger = createLogger(config.logLevel, sink);
   // Cost 4 keeps the suite fast; production uses 12 (checked in the user service test).
   const services = createServices(db.dataSource, config, logger, { bcryptCost: 4 });
