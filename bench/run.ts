@@ -2,9 +2,11 @@
  * `npm run bench`: seeds its own databases, starts each server as a child process (pinned to CPU 0
  * where taskset exists; the load generator runs here, pinned to CPU 1), drives every scenario with
  * autocannon interleaved over rounds (A B C … A B C …), and writes bench/results/<stamp>.md, .json
- * and .png. Numbers are medians over rounds, and ratios are taken between scenarios of this run.
+ * and .png. Numbers are medians over rounds; a ratio is the median of its per-round ratios.
  *
- * Flags (or env): --duration s (BENCH_DURATION, 5), --rounds n (BENCH_ROUNDS, 3), --db sqlite,mariadb
+ * Servers run compiled (tsc into .bench-build/) with NODE_ENV=production, as `npm start` runs them.
+ *
+ * Flags (or env): --duration s (BENCH_DURATION, 3), --rounds n (BENCH_ROUNDS, 5), --db sqlite,mariadb
  * (BENCH_DBS), --big-keys n (BENCH_BIG_KEYS, 1000000), --revoke-keys n (BENCH_REVOKE_KEYS, 100000),
  * --keys n (BENCH_KEYS, 1000), --users n (BENCH_USERS, 100), --connections n (BENCH_CONNECTIONS, 50),
  * --warmup s (BENCH_WARMUP, 1), --out dir (BENCH_OUT, bench/results), --no-pin.
@@ -52,8 +54,8 @@ export function benchOptions(argv: string[] = process.argv.slice(2), env: NodeJS
   const dbs = flag("db", "BENCH_DBS", "sqlite,mariadb").split(",").map((s) => s.trim()) as DbKind[];
   for (const db of dbs) if (db !== "sqlite" && db !== "mariadb") throw new Error(`--db: unknown database ${db}`);
   return {
-    duration: number("duration", "BENCH_DURATION", 5),
-    rounds: Math.max(1, Math.round(number("rounds", "BENCH_ROUNDS", 3))),
+    duration: number("duration", "BENCH_DURATION", 3),
+    rounds: Math.max(1, Math.round(number("rounds", "BENCH_ROUNDS", 5))),
     dbs,
     bigKeys: Math.max(2, Math.round(number("big-keys", "BENCH_BIG_KEYS", 1_000_000))),
     revokeKeys: Math.max(1, Math.round(number("revoke-keys", "BENCH_REVOKE_KEYS", 100_000))),
@@ -283,12 +285,16 @@ function medianResult(rounds: LoadResult[]): LoadResult {
 }
 
 function computeRatios(report: BenchReport): BenchReport["ratios"] {
-  const get = (id: string, db: DbKind | null) => report.scenarios.find((s) => s.id === id && s.db === db)?.median;
+  const get = (id: string, db: DbKind | null) => report.scenarios.find((s) => s.id === id && s.db === db);
   const ratios: BenchReport["ratios"] = [];
-  const add = (db: DbKind | null, name: string, a: LoadResult | undefined, b: LoadResult | undefined, min: number | null, target: string) => {
+  // The median of the per-round ratios: the two scenarios of one round ran seconds apart, so the
+  // machine's drift (up to 3× within minutes here) cancels out, which a ratio of medians does not.
+  const paired = (a: ScenarioResult, b: ScenarioResult, ratio: (x: LoadResult, y: LoadResult) => number) =>
+    median(a.rounds.slice(0, b.rounds.length).map((round, index) => ratio(round, b.rounds[index])));
+  const add = (db: DbKind | null, name: string, a: ScenarioResult | undefined, b: ScenarioResult | undefined, min: number | null, target: string) => {
     if (!a || !b) return;
-    const value = a.rps / b.rps;
-    const cpuValue = b.cpuMicrosPerRequest / a.cpuMicrosPerRequest;
+    const value = paired(a, b, (x, y) => x.rps / y.rps);
+    const cpuValue = paired(a, b, (x, y) => y.cpuMicrosPerRequest / x.cpuMicrosPerRequest);
     ratios.push({ db, name, value, cpuValue, target, met: min === null ? null : value >= min, cpuMet: min === null ? null : cpuValue >= min });
   };
   for (const db of report.options.dbs) {

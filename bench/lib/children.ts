@@ -21,16 +21,34 @@ export function pin(pid: number, cpu: number): boolean {
   }
 }
 
-/** Starts bench/servers/<file>.ts as a child (transpiled by ts-node, so no build step) and waits for its port. */
+const ROOT = path.join(__dirname, "..", "..");
+let compiled: string | null = null;
+
+/**
+ * Compiles src and bench with tsc (tsconfig.bench.json, into .bench-build/), once per process:
+ * servers are measured as production runs them, plain node on compiled JavaScript with
+ * NODE_ENV=production, not under ts-node's require hooks and source-map stack traces.
+ * BENCH_TS_NODE=1 skips the build and runs the TypeScript through ts-node instead.
+ */
+export function compiledServersDir(): string | null {
+  if (process.env.BENCH_TS_NODE === "1") return null;
+  if (!compiled) {
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.bench.json")], { cwd: ROOT, stdio: "inherit" });
+    compiled = path.join(ROOT, ".bench-build", "bench", "servers");
+  }
+  return compiled;
+}
+
+/** Starts bench/servers/<file> as a child (compiled, see compiledServersDir) and waits for its port. */
 export function startServer(name: string, file: string, env: Record<string, string>, options: { cpu?: number; startTimeoutMs?: number; cpuProfileDir?: string } = {}): Promise<ServerChild> {
   const profile = options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const compiledDir = process.env.BENCH_SERVER_DIR;
+  const compiledDir = compiledServersDir();
   const entry = compiledDir ? path.join(compiledDir, `${file}.js`) : path.join(__dirname, "..", "servers", `${file}.ts`);
   const child: ChildProcess = fork(entry, [], {
     execArgv: compiledDir ? profile : [...profile, "-r", "ts-node/register/transpile-only"],
     // All load comes from one IP: the brute-force throttle would turn the bad-credential traffic
     // into 429s after 20 a minute, and the benchmark measures authentication, not the throttle.
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", LOG_LEVEL: "info", AUTH_FAILURE_LIMIT: "1000000", ...env },
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", NODE_ENV: "production", LOG_LEVEL: "info", AUTH_FAILURE_LIMIT: "1000000", ...env },
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });
   let stderr = "";

@@ -15,14 +15,15 @@ export function writeBenchReport(report: BenchReport, pngName: string): string {
   lines.push(`# Benchmark ${report.startedAt}`, "");
   lines.push(
     `Machine: ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.totalMemMB} MB, Node ${report.machine.node}; ` +
-      (report.machine.pinned ? "servers pinned to CPU 0, autocannon to CPU 1." : "not pinned (no taskset)."),
+      (report.machine.pinned ? "servers pinned to CPU 0, autocannon to CPU 1." : "not pinned (no taskset).") +
+      " Servers run compiled JavaScript under NODE_ENV=production, as `npm start` runs the service.",
   );
   lines.push(
     `Run: ${o.rounds} rounds × ${o.duration} s per scenario, interleaved (every scenario once per round, in the same order), after a ${o.warmup} s warm-up each; ` +
       `${o.connections} connections unless noted; medians over rounds (peak RSS: max). Started ${report.startedAt}, finished ${report.finishedAt}.`,
     "",
   );
-  lines.push("Absolute numbers drift on this machine (up to 1.7× over time); compare the **ratios**, taken between scenarios of this one run.", "");
+  lines.push("Absolute numbers drift on this machine (up to 3× within minutes); compare the **ratios**: each is the median of the per-round ratios between two scenarios of this run, which ran seconds apart.", "");
   lines.push(
     "## Ratios and targets",
     "",
@@ -42,7 +43,7 @@ export function writeBenchReport(report: BenchReport, pngName: string): string {
     );
   }
   lines.push("");
-  lines.push("SQL/req counts every statement the service's DataSource sent during the run (a query counter on the DataSource), divided by the requests served. It includes the write-behind flush of lastUsedAt (a timer, never on the request path: BEGIN, one UPDATE per key used, COMMIT, at most once per key per minute), which is what writes/req and the part of SQL/req above SELECT/req are. The request path itself is measured exactly by test/auth/sql-per-request.http.test.ts: one SELECT per key-authenticated request, zero writes.", "");
+  lines.push("SQL/req counts every statement the service's DataSource sent during the run (a query counter on the DataSource), divided by the requests served. It includes the write-behind flush of lastUsedAt (a timer, never on the request path: BEGIN, one UPDATE per key used, COMMIT, at most once per key per minute), which is what writes/req and the part of SQL/req above SELECT/req are. The request path itself is measured exactly by test/auth/sql-per-request.http.test.ts: at most one SELECT per key-authenticated request (a key's first request, or any request when the key cache is stale or off; cached lookups need none), zero writes. The key cache's poll of the revocation generation (one tiny SELECT every KEY_CACHE_WINDOW_MS/4, off the request path, outside the DataSource) is not counted.", "");
   lines.push("## revokeAllApiKeys", "", "| db | keys | median ms | rounds ms |", "|---|---|---|---|");
   for (const r of report.revokeAll) lines.push(`| ${r.db} | ${r.keys} | ${fixed(r.medianMs)} | ${r.ms.map((v) => fixed(v)).join(", ")} |`);
   lines.push("", "## Seeding", "", "| db | what | rows | ms |", "|---|---|---|---|");
