@@ -103,7 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: boolean("INTROSPECTION", env.NODE_ENV !== "production"),
     authRealm: env.AUTH_REALM?.trim() || "External Tool Access",
     purgeIntervalMs: integer("PURGE_INTERVAL_MS", 3600_000, 0, 7 * 24 * 3600_000),
-    keyCacheWindowMs: integer("KEY_CACHE_WINDOW_MS", 500, 0, 60_000),
+    keyCacheWindowMs: integer("KEY_CACHE_WINDOW_MS", 250, 0, 60_000),
     keyCacheMaxEntries: integer("KEY_CACHE_MAX_ENTRIES", 10_000, 1, 10_000_000),
     metricsToken: env.METRICS_TOKEN || undefined,
     security: loadSecurityConfig(env, integer, problems),

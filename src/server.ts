@@ -339,7 +339,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true; text
     req.on("end", () => {
       if (!settled) {
         settled = true;
-        resolve({ ok: true, text: Buffer.concat(chunks).toString("utf8") });
+        resolve({ ok: true, text: (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString("utf8") });
       }
     });
     req.on("error", (error) => {
@@ -351,14 +351,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true; text
   });
 }
 
-async function writeGraphQLResponse(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
+function writeGraphQLResponse(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> | void {
   res.statusCode = response.status ?? 200;
   for (const [name, value] of response.headers) res.setHeader(name, value);
   if (response.body.kind === "complete") {
     res.end(response.body.string);
     return;
   }
-  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  return streamChunks(res, response.body.asyncIterator);
+}
+
+async function streamChunks(res: ServerResponse, chunks: AsyncIterableIterator<string>): Promise<void> {
+  for await (const chunk of chunks) res.write(chunk);
   res.end();
 }
 

@@ -28,7 +28,7 @@ export interface LoadResult {
 export async function drive(spec: LoadSpec, seconds: number): Promise<LoadResult> {
   const base = { "content-type": "application/json" };
   const pool = spec.headerPool;
-  const before = await spec.server.stats();
+  const before = await spec.server.stats({ gc: true });
   const result = await autocannon({
     url: spec.server.url,
     connections: spec.connections,

@@ -18,8 +18,11 @@ export function serveStats(counter?: () => { statements: number; reads: number; 
     if (rss > peak) peak = rss;
   }, 50);
   sampler.unref();
-  process.on("message", (message: { id: number; cmd: string }) => {
+  process.on("message", (message: { id: number; cmd: string; gc?: boolean }) => {
     if (message?.cmd !== "stats") return;
+    // Before a measured window: start it from a collected heap, so a scenario does not pay for
+    // the garbage the previous one (on the same server) left behind.
+    if (message.gc) (globalThis as { gc?: () => void }).gc?.();
     const rss = process.memoryUsage.rss();
     const cpu = process.cpuUsage();
     const counted = counter?.() ?? { statements: 0, reads: 0, writes: 0 };

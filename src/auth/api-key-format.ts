@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import crypto, { randomBytes, timingSafeEqual } from "node:crypto";
 import { crc32 } from "node:zlib";
 
 /**
@@ -52,8 +52,14 @@ export function parseApiKey(candidate: string): ParsedKey {
  * can reach it, and a slow hash (bcrypt) would only cap authentication at a few per second.
  */
 export function hashApiKey(key: string): string {
-  return createHash("sha256").update(key, "utf8").digest("hex");
+  return sha256Hex(key);
 }
+
+// crypto.hash (Node 20.12+) is the one-shot form: no Hash object per request.
+const sha256Hex: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === "function"
+    ? (text) => (crypto as unknown as { hash(algorithm: string, data: string, encoding: "hex"): string }).hash("sha256", text, "hex")
+    : (text) => crypto.createHash("sha256").update(text, "utf8").digest("hex");
 
 export function hashesEqual(a: string, b: string): boolean {
   const left = Buffer.from(a, "utf8");
@@ -65,8 +71,15 @@ export function hintOf(key: string): string {
   return key.slice(0, API_KEY_PREFIX.length + HINT_BODY_CHARS) + "…";
 }
 
+/** Checked on every request, so plain integer arithmetic: a CRC32 is exact in a double. */
 function checksumOf(text: string): string {
-  return encodeBase62(uint32Bytes(crc32(text)), CHECKSUM_LENGTH);
+  let value = crc32(text) >>> 0;
+  let out = "";
+  for (let i = 0; i < CHECKSUM_LENGTH; i++) {
+    out = BASE62[value % 62] + out;
+    value = Math.floor(value / 62);
+  }
+  return out;
 }
 
 function encodeBase62(bytes: Buffer, width: number): string {
@@ -78,10 +91,4 @@ function encodeBase62(bytes: Buffer, width: number): string {
   }
   if (value !== 0n) throw new RangeError("value does not fit the requested base62 width");
   return out;
-}
-
-function uint32Bytes(value: number): Buffer {
-  const buffer = Buffer.alloc(4);
-  buffer.writeUInt32BE(value >>> 0);
-  return buffer;
 }

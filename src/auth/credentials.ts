@@ -1,3 +1,5 @@
+import { isUtf8 } from "node:buffer";
+
 /**
  * Turns request headers into the credentials they claim, without touching the database.
  * Never throws: every malformed input becomes `{ kind: "malformed" }`.
@@ -49,8 +51,8 @@ function decodeBase64Strict(encoded: string): string | null {
   if (encoded.length % 4 !== 0 || !BASE64.test(encoded)) return null;
   const bytes = Buffer.from(encoded, "base64");
   if (bytes.toString("base64") !== encoded) return null;
+  if (!isUtf8(bytes)) return null;
   const text = bytes.toString("utf8");
-  if (!Buffer.from(text, "utf8").equals(bytes)) return null;
   // Control characters have no place in an email, password or key.
   if (/[\u0000-\u001f\u007f]/.test(text)) return null;
   return text;
