@@ -6,7 +6,7 @@
  *
  * Servers run compiled (tsc into .bench-build/) with NODE_ENV=production, as `npm start` runs them.
  *
- * Flags (or env): --duration s (BENCH_DURATION, 3), --rounds n (BENCH_ROUNDS, 5), --db sqlite,mariadb
+ * Flags (or env): --duration s (BENCH_DURATION, 2), --rounds n (BENCH_ROUNDS, 7), --db sqlite,mariadb
  * (BENCH_DBS), --big-keys n (BENCH_BIG_KEYS, 1000000), --revoke-keys n (BENCH_REVOKE_KEYS, 100000),
  * --keys n (BENCH_KEYS, 1000), --users n (BENCH_USERS, 100), --connections n (BENCH_CONNECTIONS, 50),
  * --warmup s (BENCH_WARMUP, 1), --out dir (BENCH_OUT, bench/results), --no-pin.
@@ -54,8 +54,8 @@ export function benchOptions(argv: string[] = process.argv.slice(2), env: NodeJS
   const dbs = flag("db", "BENCH_DBS", "sqlite,mariadb").split(",").map((s) => s.trim()) as DbKind[];
   for (const db of dbs) if (db !== "sqlite" && db !== "mariadb") throw new Error(`--db: unknown database ${db}`);
   return {
-    duration: number("duration", "BENCH_DURATION", 3),
-    rounds: Math.max(1, Math.round(number("rounds", "BENCH_ROUNDS", 5))),
+    duration: number("duration", "BENCH_DURATION", 2),
+    rounds: Math.max(1, Math.round(number("rounds", "BENCH_ROUNDS", 7))),
     dbs,
     bigKeys: Math.max(2, Math.round(number("big-keys", "BENCH_BIG_KEYS", 1_000_000))),
     revokeKeys: Math.max(1, Math.round(number("revoke-keys", "BENCH_REVOKE_KEYS", 100_000))),
