@@ -163,11 +163,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       report.seeding.push({ db: kind, what: "keys for revokeAllApiKeys", rows: options.revokeKeys, ms: revokeSeed.seedMs });
       log(`[${kind}] seeded in ${smallSeed.seedMs} / ${bigSeed.seedMs} / ${revokeSeed.seedMs} ms; starting servers`);
 
-      const [service, serviceBig, naive, serviceRevoke] = await Promise.all([
+      // The same service with the key cache off: every key request does its one lookup.
+      const [service, serviceBig, naive, serviceRevoke, serviceNoCache, serviceBigNoCache] = await Promise.all([
         start(`service-${kind}`, "service", { DATABASE_URL: small.url }),
         start(`service-big-${kind}`, "service", { DATABASE_URL: big.url }),
         start(`naive-bcrypt-${kind}`, "naive-bcrypt", { DATABASE_URL: small.url }),
         start(`service-revoke-${kind}`, "service", { DATABASE_URL: revokeDb.url }),
+        start(`service-nocache-${kind}`, "service", { DATABASE_URL: small.url, KEY_CACHE_WINDOW_MS: "0" }),
+        start(`service-big-nocache-${kind}`, "service", { DATABASE_URL: big.url, KEY_CACHE_WINDOW_MS: "0" }),
       ]);
       revokeTargets.push({ db: kind, database: revokeDb, server: serviceRevoke, adminKey: revokeSeed.adminKey, nextId: options.revokeKeys + 1 });
 
@@ -189,6 +192,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
       await probe(service, ANON_BODY, {}, 200, (json) => json?.data?.externalToolSettings?.apiKeysEnabled === true);
       await probe(service, ME_BODY, keyBasic[0], 200, (json) => typeof json?.data?.me?.email === "string");
+      await probe(serviceNoCache, ME_BODY, keyBasic[1], 200, (json) => typeof json?.data?.me?.email === "string");
+      await probe(serviceBigNoCache, ME_BODY, bigBasic[1], 200, (json) => typeof json?.data?.me?.email === "string");
       await probe(service, ME_BODY, keyHeader[0], 200, (json) => typeof json?.data?.me?.email === "string");
       await probe(serviceBig, ME_BODY, bigBasic[0], 200, (json) => typeof json?.data?.me?.email === "string");
       await probe(naive, ME_BODY, naiveBasic[0], 200, (json) => typeof json?.data?.me?.email === "string");
@@ -203,6 +208,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         { id: "apikey-basic", db: kind, server: service, connections: c, body: ME_BODY, headerPool: keyBasic, expectStatus: 200, note: `{ me { id email } }, Basic apikey:<key>, ${options.keys} keys of ${options.users} users` },
         { id: "apikey-header", db: kind, server: service, connections: c, body: ME_BODY, headerPool: keyHeader, expectStatus: 200, note: "as apikey-basic, apikey: header" },
         { id: "apikey-1M", db: kind, server: serviceBig, connections: c, body: ME_BODY, headerPool: bigBasic, expectStatus: 200, note: `as apikey-basic, ${options.bigKeys} keys in the table` },
+        { id: "apikey-nocache", db: kind, server: serviceNoCache, connections: c, body: ME_BODY, headerPool: keyBasic, expectStatus: 200, note: "as apikey-basic, key cache off (KEY_CACHE_WINDOW_MS=0): one lookup per request" },
+        { id: "apikey-1M-nocache", db: kind, server: serviceBigNoCache, connections: c, body: ME_BODY, headerPool: bigBasic, expectStatus: 200, note: `as apikey-1M, key cache off: one lookup per request in ${options.bigKeys} keys` },
         { id: "password-basic", db: kind, server: service, connections: Math.min(c, 10), body: ME_ID_BODY, headerPool: passwords, expectStatus: 200, note: `{ me { id } }, Basic email:password (bcrypt cost ${options.passwordCost}); 10 connections` },
         { id: "naive-bcrypt-keys", db: kind, server: naive, connections: c, body: ME_BODY, headerPool: naiveBasic, expectStatus: 200, note: "peer design: key = id.secret, row by id, bcrypt.compare cost 10 per request" },
         { id: "bad-keys-unknown", db: kind, server: service, connections: c, body: ME_BODY, headerPool: unknown, expectStatus: 401, note: "well-formed keys that do not exist" },
@@ -302,10 +309,13 @@ function computeRatios(report: BenchReport): BenchReport["ratios"] {
     add(db, "apikey-basic / baseline-apollo", basic, get("baseline-apollo", null), db === "sqlite" ? 0.8 : 0.65, db === "sqlite" ? "≥ 0.80" : "≥ 0.65");
     add(db, "apikey-basic / baseline-http", basic, get("baseline-http", null), 0.28, "≥ 0.28");
     add(db, "apikey-1M / apikey-basic", get("apikey-1M", db), basic, 0.9, "≥ 0.90");
+    add(db, "apikey-1M-nocache / apikey-nocache", get("apikey-1M-nocache", db), get("apikey-nocache", db), 0.9, "≥ 0.90 (lookups not cached)");
+    add(db, "apikey-basic / apikey-nocache", basic, get("apikey-nocache", db), null, "");
     add(db, "apikey-basic / naive-bcrypt-keys", basic, get("naive-bcrypt-keys", db), 300, "≥ 300");
     add(db, "apikey-header / apikey-basic", get("apikey-header", db), basic, null, "");
     add(db, "anonymous / baseline-apollo", get("anonymous", db), get("baseline-apollo", null), null, "");
     add(db, "bad-keys-unknown / apikey-basic", get("bad-keys-unknown", db), basic, 1, "≥ 1 (not slower)");
+    add(db, "bad-keys-unknown / apikey-nocache", get("bad-keys-unknown", db), get("apikey-nocache", db), 1, "≥ 1 (not slower than a valid key's lookup)");
     add(db, "bad-keys-checksum / apikey-basic", get("bad-keys-checksum", db), basic, 1, "≥ 1 (not slower)");
     add(db, "password-basic / apikey-basic", get("password-basic", db), basic, null, "");
   }
