@@ -1,4 +1,6 @@
 import type { DataSource, EntityManager } from "typeorm";
+import { fromSqlBoolean } from "../db/data-source";
+import { createPreparedRead, type PreparedRead, type Row } from "../db/prepared-read";
 import { inTransaction } from "../db/transactions";
 import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
 import {
@@ -16,12 +18,29 @@ export type SettingsChange = { [K in EditableSetting]?: ExternalToolSettings[K] 
 const EDITABLE: EditableSetting[] = ["apiKeysEnabled", "apiKeyExpiration", "sessionKeysEnabled", "expiredKeyRetentionDays"];
 
 export class SettingsService {
+  private readonly readRow: PreparedRead;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.readRow = createPreparedRead(
+      dataSource,
+      "SELECT id, api_keys_enabled, api_key_expiration, session_keys_enabled, expired_key_retention_days FROM external_tool_settings WHERE id = ?",
+    );
+  }
 
-  async get(manager: EntityManager = this.dataSource.manager): Promise<ExternalToolSettings> {
+  /**
+   * Outside a transaction (every anonymous `externalToolSettings` query) a prepared statement:
+   * through TypeORM's repository the read cost more CPU than the rest of the request. Inside a
+   * transaction, its manager.
+   */
+  async get(manager?: EntityManager): Promise<ExternalToolSettings> {
+    if (!manager) {
+      const row = await this.readRow(SETTINGS_ROW_ID);
+      if (row) return hydrateSettings(row);
+    }
+    manager ??= this.dataSource.manager;
     const settings = await manager.getRepository(ExternalToolSettings).findOneBy({ id: SETTINGS_ROW_ID });
     // The migration inserts the row; recreate the defaults if someone deleted it by hand.
     return settings ?? manager.getRepository(ExternalToolSettings).save(defaultSettings());
@@ -46,6 +65,16 @@ export class SettingsService {
       return Object.assign(new ExternalToolSettings(), current, values);
     });
   }
+}
+
+function hydrateSettings(row: Row): ExternalToolSettings {
+  return Object.assign(new ExternalToolSettings(), {
+    id: Number(row.id),
+    apiKeysEnabled: fromSqlBoolean(row.api_keys_enabled),
+    apiKeyExpiration: String(row.api_key_expiration) as ApiKeyExpiration,
+    sessionKeysEnabled: fromSqlBoolean(row.session_keys_enabled),
+    expiredKeyRetentionDays: Number(row.expired_key_retention_days),
+  });
 }
 
 function defaultSettings(): ExternalToolSettings {
