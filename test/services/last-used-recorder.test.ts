@@ -52,6 +52,23 @@ describe("lastUsedAt write-behind", () => {
     expect((await read())?.toISOString()).toBe("2026-06-02T00:00:00.000Z");
   });
 
+  test("a flush of 600 keys (three statements): each key gets its own time, none moves backwards", async () => {
+    const [user] = await db.dataSource.query("SELECT id FROM users");
+    const values = Array.from({ length: 599 }, (_, i) => `(${Number(user.id)}, '${i.toString(16).padStart(64, "0")}', 'xta_abcd…', '2026-01-01 00:00:00.000', 0)`);
+    await db.dataSource.query(`INSERT INTO api_keys (owner_id, key_hash, hint, created_at, read_only) VALUES ${values.join(", ")}`);
+    const ids: number[] = (await db.dataSource.query("SELECT id FROM api_keys ORDER BY id")).map((row: { id: unknown }) => Number(row.id));
+    expect(ids).toHaveLength(600);
+    // Every third key already holds a later use (another instance): it must keep it.
+    for (const id of ids.filter((_, i) => i % 3 === 0)) await db.dataSource.query("UPDATE api_keys SET last_used_at = '2027-01-01 00:00:00.000' WHERE id = ?", [id]);
+    const recorder = new LastUsedRecorder(db.dataSource, { minIntervalMs: 0, flushIntervalMs: 3_600_000 }, logger);
+    const base = Date.parse("2026-06-01T00:00:00.000Z");
+    ids.forEach((id, i) => recorder.record(id, null, new Date(base + i * 1000)));
+    await recorder.flush();
+    const rows: Array<{ id: unknown; last_used_at: unknown }> = await db.dataSource.query("SELECT id, last_used_at FROM api_keys ORDER BY id");
+    const stored = rows.map((row) => (row.last_used_at instanceof Date ? row.last_used_at : new Date(String(row.last_used_at).replace(" ", "T") + "Z")).toISOString());
+    expect(stored).toEqual(ids.map((_, i) => (i % 3 === 0 ? "2027-01-01T00:00:00.000Z" : new Date(base + i * 1000).toISOString())));
+  });
+
   test("the timer flushes by itself", async () => {
     const recorder = new LastUsedRecorder(db.dataSource, { minIntervalMs: 0, flushIntervalMs: 20 }, logger);
     recorder.start();
