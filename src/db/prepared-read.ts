@@ -1,4 +1,4 @@
-import type { DataSource } from "typeorm";
+import { type DataSource, QueryFailedError } from "typeorm";
 
 export type Row = Record<string, unknown>;
 /** One row (or none) of a fixed statement; prepared once, run with new parameters each time. */
@@ -20,7 +20,9 @@ interface MysqlPool {
  * `prepare` once and `get`; mysql2 `execute`, whose pool caches the server-side prepared
  * statement per connection. Any other driver falls back to `dataSource.query`. Each statement is
  * still reported to the DataSource's logger, as TypeORM's own are, so query logging and counting
- * (`countQueries`) see it. Outside transactions only: a transaction's reads go through its manager.
+ * (`countQueries`) see it, and a failure is a TypeORM QueryFailedError (driverError inside), as
+ * from TypeORM's own statements: callers (isDatabaseUnavailable, the error masking) see one shape.
+ * Outside transactions only: a transaction's reads go through its manager.
  */
 export function createPreparedRead(dataSource: DataSource, sql: string, sqliteSql: string = sql): PreparedRead {
   const fallback: PreparedRead = async (...params) => ((await dataSource.query(sql, params)) as Row[])[0];
@@ -32,13 +34,17 @@ export function createPreparedRead(dataSource: DataSource, sql: string, sqliteSq
     return async (...params) => {
       const current = (dataSource.driver as unknown as { databaseConnection?: SqliteDatabase }).databaseConnection;
       if (!current) return fallback(...params);
-      if (current !== connection) {
-        // A re-initialised DataSource has a new connection: prepare again on it.
-        statement = current.prepare(sqliteSql);
-        connection = current;
-      }
       dataSource.logger.logQuery(sqliteSql, params);
-      return statement!.get(...params);
+      try {
+        if (current !== connection) {
+          // A re-initialised DataSource has a new connection: prepare again on it.
+          statement = current.prepare(sqliteSql);
+          connection = current;
+        }
+        return statement!.get(...params);
+      } catch (error) {
+        throw new QueryFailedError(sqliteSql, params, error as Error);
+      }
     };
   }
 
@@ -48,7 +54,7 @@ export function createPreparedRead(dataSource: DataSource, sql: string, sqliteSq
       if (!pool) return fallback(...params);
       dataSource.logger.logQuery(sql, params);
       return new Promise((resolve, reject) => {
-        pool.execute(sql, params, (error, rows) => (error ? reject(error) : resolve(rows[0])));
+        pool.execute(sql, params, (error, rows) => (error ? reject(new QueryFailedError(sql, params, error)) : resolve(rows[0])));
       });
     };
   }

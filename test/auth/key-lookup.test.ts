@@ -1,4 +1,5 @@
 import { generateApiKey } from "../../src/auth/api-key-format";
+import { QueryFailedError } from "typeorm";
 import { createKeyLookup, SQLITE_KEY_LOOKUP_SQL } from "../../src/auth/key-lookup";
 import { toSqlDateTime } from "../../src/db/data-source";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -42,5 +43,20 @@ describe("key lookup statement", () => {
     if (db.kind !== "sqlite") return;
     const plan = (await db.dataSource.query(`EXPLAIN QUERY PLAN ${SQLITE_KEY_LOOKUP_SQL}`, [keys[0].hash])) as Array<{ detail: string }>;
     expect(plan.map((step) => step.detail)).toEqual(["SEARCH k USING INDEX uq_api_keys_key_hash (key_hash=?)", "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)"]);
+  });
+
+  test("a failing statement rejects with TypeORM's QueryFailedError naming the cause, like TypeORM's own", async () => {
+    const lookup = createKeyLookup(db.dataSource);
+    await db.dataSource.query("ALTER TABLE users RENAME TO users_gone");
+    try {
+      const failure = await lookup(keys[0].hash).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(QueryFailedError);
+      expect(String((failure as Error).message)).toMatch(/users/);
+    } finally {
+      await db.dataSource.query("ALTER TABLE users_gone RENAME TO users");
+    }
   });
 });

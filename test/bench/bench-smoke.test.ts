@@ -33,7 +33,9 @@ describe("benchmark and soak scripts (smoke)", () => {
     for (const id of ["apikey-basic", "apikey-header", "apikey-1M"]) expect(scenario(id).selectsPerRequest).toBeLessThanOrEqual(1);
     // With the cache off, exactly one per request.
     for (const id of ["apikey-nocache", "apikey-1M-nocache", "bad-keys-unknown"]) expect({ id, selects: scenario(id).selectsPerRequest }).toEqual({ id, selects: expect.closeTo(1, 1) });
-    expect(scenario("bad-keys-checksum").selectsPerRequest).toBe(0);
+    // None on the request path (test/auth/sql-per-request.http.test.ts counts that exactly); a
+    // background flush of the collapsed failure counters may fall into the window.
+    expect(scenario("bad-keys-checksum").selectsPerRequest).toBeLessThan(0.01);
     expect(report.revokeAll).toEqual([expect.objectContaining({ db, keys: 300 })]);
     expect(report.ratios.find((r) => r.db === db && r.name === "apikey-basic / baseline-apollo")?.value).toBeGreaterThan(0);
 
