@@ -12,7 +12,8 @@ import type { LastUsedRecorder } from "./services/last-used-recorder";
 const MAX_OPERATION_LABELS = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const ACTIVE_KEYS_CACHE_MS = 5_000;
-const KNOWN_ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics"]);
+/** Every path the server answers; anything else is 404 (and counted as route "other"). */
+export const KNOWN_ROUTES: ReadonlySet<string> = new Set(["/graphql", "/healthz", "/readyz", "/metrics"]);
 
 export interface MetricsOptions {
   /** A registry of this app's own; a fresh one by default, never prom-client's global one. */

@@ -26,7 +26,7 @@ import { clientIp } from "./security/client-ip";
 import { applyCors } from "./security/cors";
 import { isDatabaseUnavailable, sendUnavailableAs503 } from "./security/database-faults";
 import { graphqlLimits, hideFieldSuggestions } from "./security/graphql-limits";
-import { Metrics } from "./metrics";
+import { KNOWN_ROUTES, Metrics } from "./metrics";
 import { createSchema } from "./schema";
 import type { Services } from "./services";
 import { PurgeJob } from "./services/purge-job";
@@ -292,15 +292,13 @@ const requestListener: GraphQLRequestListener<Context> = {
 };
 const requestHooks: ApolloServerPlugin<Context> = { requestDidStart: async () => requestListener };
 
-const PLAIN_PATHS = new Set(["/graphql", "/healthz", "/readyz", "/metrics"]);
-
 /**
  * Path and query string of the request target. A bare known path (every scripted POST) is taken as
  * it is; anything else goes through WHATWG URL parsing (dot segments, escapes, absolute form), which
  * costs more than the rest of routing. Null when the target cannot be parsed.
  */
 function requestTarget(raw: string | undefined): { pathname: string; search: string } | null {
-  if (raw !== undefined && PLAIN_PATHS.has(raw)) return { pathname: raw, search: "" };
+  if (raw !== undefined && KNOWN_ROUTES.has(raw)) return { pathname: raw, search: "" };
   try {
     const url = new URL(raw ?? "/", "http://localhost");
     return { pathname: url.pathname, search: url.search };

@@ -35,7 +35,7 @@ export class RevocationEpoch {
     await manager.query("UPDATE revocation_epoch SET generation = generation + 1 WHERE id = 1");
   }
 
-  /** After the revoking transaction committed (or failed: forgetting too much is harmless). */
+  /** After the revoking transaction committed: forget here at once, then wait out the other instances' windows. */
   async settled(): Promise<void> {
     this.cache.clear();
     if (this.cache.enabled) await new Promise((resolve) => setTimeout(resolve, this.cache.options.windowMs + SETTLE_MARGIN_MS));
@@ -68,16 +68,13 @@ function createGenerationReader(dataSource: DataSource): GenerationReader {
   const type = dataSource.options.type;
   if (type === "better-sqlite3") {
     const file = String((dataSource.options as { database: string }).database);
-    if (file === ":memory:") {
-      // One process owns an in-memory database: every revocation is local and clears the cache directly.
-      const shared = (dataSource.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
-      const statement = shared.prepare(GENERATION_SQL);
-      return { read: async () => String((statement.get() as { generation: unknown }).generation), close: () => {} };
-    }
-    const connection = new Database(file, { readonly: true, fileMustExist: true });
-    connection.pragma("busy_timeout = 1000");
+    // One process owns an in-memory database: every revocation is local and clears the cache
+    // directly, so the shared connection will do there.
+    const own = file === ":memory:" ? null : new Database(file, { readonly: true, fileMustExist: true });
+    own?.pragma("busy_timeout = 1000");
+    const connection = own ?? (dataSource.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
     const statement = connection.prepare(GENERATION_SQL);
-    return { read: async () => String((statement.get() as { generation: unknown }).generation), close: () => connection.close() };
+    return { read: async () => String((statement.get() as { generation: unknown }).generation), close: () => own?.close() };
   }
   const pool = (dataSource.driver as unknown as { pool?: { query(sql: string, callback: (error: Error | null, rows: Array<{ generation: unknown }>) => void): void } }).pool;
   if (!pool) throw new Error("the MySQL pool is not open");
