@@ -14,6 +14,13 @@ export interface Config {
   adminEmail?: string;
   adminPassword?: string;
   logLevel: LogLevel;
+  /**
+   * Log lines are collected up to this many bytes before one write (0: every line is written
+   * synchronously as it is logged). Buffered lines are flushed at least every logFlushIntervalMs
+   * and on exit.
+   */
+  logBufferBytes: number;
+  logFlushIntervalMs: number;
   /** Largest accepted request body; bigger bodies get 413 before any parsing. */
   maxBodyBytes: number;
   /** How long a key's lastUsedAt may lag behind real use. */
@@ -97,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmail,
     adminPassword,
     logLevel: LOG_LEVELS.includes(logLevelRaw) ? logLevelRaw : "info",
+    logBufferBytes: integer("LOG_BUFFER_BYTES", 4096, 0, 16_000),
+    logFlushIntervalMs: integer("LOG_FLUSH_INTERVAL_MS", 1000, 10, 60_000),
     maxBodyBytes: integer("MAX_BODY_BYTES", 100 * 1024, 1024, 50 * 1024 * 1024),
     lastUsedMinIntervalMs: integer("LAST_USED_MIN_INTERVAL_MS", 60_000, 0, 24 * 3600_000),
     lastUsedFlushIntervalMs: integer("LAST_USED_FLUSH_INTERVAL_MS", 10_000, 10, 3600_000),

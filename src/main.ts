@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config";
 import { createDataSource } from "./db/data-source";
-import { createLogger } from "./logger";
+import { createLogDestination, createLogger } from "./logger";
 import { createApp } from "./server";
 import { createServices } from "./services";
 
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, createLogDestination(1, { bufferBytes: config.logBufferBytes, flushIntervalMs: config.logFlushIntervalMs }));
   const dataSource = createDataSource(config.database);
   await dataSource.initialize();
   const applied = await dataSource.runMigrations({ transaction: "each" });

@@ -6,6 +6,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
+import { createAccessLog } from "./access-log";
 import { Authenticator } from "./auth/authenticator";
 import type { Context } from "./auth/context.type";
 import { parseCredentials } from "./auth/credentials";
@@ -71,6 +72,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
   const gate = new AuthGate(authenticator, throttle);
   const limits = graphqlLimits(security.graphql);
+  const accessLog = createAccessLog(logger);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(services),
     introspection: config.introspection,
@@ -161,25 +163,22 @@ export async function createApp({ config, dataSource, logger, services, metrics:
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const path = rawPath(req.url);
       metrics.observeRequest(path, log.operation.name ?? undefined, res.statusCode, durationMs / 1000);
-      logger.info(
-        {
-          requestId: log.requestId,
-          method: req.method,
-          path,
-          status: res.statusCode,
-          durationMs: Math.round(durationMs * 1000) / 1000,
-          clientIp: log.clientIp,
-          userId: log.identity?.userId,
-          email: log.identity?.email,
-          authMethod: log.identity?.method,
-          keyId: log.identity?.keyId ?? undefined,
-          authFailure: log.reason,
-          operationName: log.operation.name ?? undefined,
-          operationType: log.operation.type,
-          throttled: log.throttled,
-        },
-        "request",
-      );
+      accessLog({
+        requestId: log.requestId,
+        method: req.method,
+        path,
+        status: res.statusCode,
+        durationMs: Math.round(durationMs * 1000) / 1000,
+        clientIp: log.clientIp,
+        userId: log.identity?.userId,
+        email: log.identity?.email,
+        authMethod: log.identity?.method,
+        keyId: log.identity?.keyId ?? undefined,
+        authFailure: log.reason,
+        operationName: log.operation.name ?? undefined,
+        operationType: log.operation.type,
+        throttled: log.throttled,
+      });
     };
 
     const target = requestTarget(req.url);

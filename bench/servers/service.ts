@@ -1,20 +1,19 @@
 /** The real service, built as main.ts builds it, plus a SQL statement counter the bench can read. */
 import "reflect-metadata";
 import path from "node:path";
-import pino from "pino";
 import { loadConfig } from "../../src/config";
 import { createDataSource } from "../../src/db/data-source";
 import { countQueries } from "../../src/db/query-counter";
-import { createLogger } from "../../src/logger";
+import { createLogDestination, createLogger } from "../../src/logger";
 import { createApp } from "../../src/server";
 import { createServices } from "../../src/services";
 import { announce, serveStats } from "./ipc";
 
 (async () => {
   const config = loadConfig();
-  // One access-log line per request, as in production, written to a file instead of a pipe nobody drains.
+  // One access-log line per request, buffered as in production, written to a file instead of a pipe nobody drains.
   const logFile = process.env.BENCH_LOG_FILE ?? path.join(process.cwd(), "bench-service.log");
-  const logger = createLogger(config.logLevel, pino.destination({ dest: logFile, sync: false }));
+  const logger = createLogger(config.logLevel, createLogDestination(logFile, { bufferBytes: config.logBufferBytes, flushIntervalMs: config.logFlushIntervalMs }));
   const dataSource = createDataSource(config.database);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: "each" });
