@@ -18,7 +18,6 @@ export interface CredentialHeaders {
 /** Far above any real key or password, far below anything that could cost real work. */
 export const MAX_CREDENTIAL_HEADER_LENGTH = 4096;
 const API_KEY_USERNAME = "apikey";
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 export function parseCredentials(headers: CredentialHeaders): Credentials {
   // Basic wins when both are sent: it is what .netrc-driven clients produce.
@@ -46,9 +45,13 @@ function parseAuthorization(header: string): Credentials {
   return { kind: "password", email: username, password };
 }
 
-/** Refuses anything that does not round-trip, including bytes that are not UTF-8. */
-function decodeBase64Strict(encoded: string): string | null {
-  if (encoded.length % 4 !== 0 || !BASE64.test(encoded)) return null;
+/**
+ * Refuses anything that does not round-trip, including bytes that are not UTF-8. The round trip
+ * alone is the strict check: Node's decoder skips characters outside the alphabet and accepts
+ * base64url and missing padding, and each of those re-encodes to a different string.
+ */
+export function decodeBase64Strict(encoded: string): string | null {
+  if (encoded.length === 0 || encoded.length % 4 !== 0) return null;
   const bytes = Buffer.from(encoded, "base64");
   if (bytes.toString("base64") !== encoded) return null;
   if (!isUtf8(bytes)) return null;

@@ -1,4 +1,5 @@
-import { parseCredentials } from "../../src/auth/credentials";
+import fc from "fast-check";
+import { decodeBase64Strict, parseCredentials } from "../../src/auth/credentials";
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
@@ -47,5 +48,34 @@ describe("credential parsing", () => {
   test("empty or huge apikey header: malformed", () => {
     expect(parseCredentials({ apikey: "" })).toEqual({ kind: "malformed" });
     expect(parseCredentials({ apikey: "k".repeat(10_000) })).toEqual({ kind: "malformed" });
+  });
+
+  test("strict base64: exactly the canonical, padded, standard-alphabet encodings of control-free UTF-8 decode", () => {
+    // The rule stated as a regular expression plus a round trip; the decoder must agree on any input.
+    const reference = (encoded: string): string | null => {
+      if (encoded.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return null;
+      const bytes = Buffer.from(encoded, "base64");
+      if (bytes.toString("base64") !== encoded) return null;
+      const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+      return /[\u0000-\u001f\u007f]/.test(text) ? null : text;
+    };
+    const safeReference = (encoded: string) => {
+      try {
+        return reference(encoded);
+      } catch {
+        return null; // not UTF-8
+      }
+    };
+    const char = fc.constantFrom(..."AQgw+/=-_ .!\t\u00e9".split(""), ..."abcXYZ019".split(""));
+    const mutated = fc.tuple(fc.string({ maxLength: 24 }), fc.nat(30), char).map(([text, at, c]) => {
+      const valid = Buffer.from(text, "utf8").toString("base64");
+      return valid.slice(0, at) + c + valid.slice(at + 1);
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: char, maxLength: 24 }), mutated, fc.string({ maxLength: 24 }).map((t) => Buffer.from(t, "utf8").toString("base64"))), (encoded) => {
+        expect(decodeBase64Strict(encoded)).toBe(safeReference(encoded));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench:icount`: instructions per request under valgrind's callgrind, a reading of the
+ * request path's cost that this machine's noise cannot move (the same build and load give the
+ * same count to within a few per cent, whatever else the machine is doing). Each server runs
+ * under callgrind, takes a warm-up load, then its counters are zeroed, a measured load of N
+ * requests is sent (10 connections), and the counters are dumped. Turbofan's background
+ * compilation is subtracted: under valgrind it lags far behind the load, and in a real run it
+ * is over within seconds. Kernel time (the socket system calls) is not counted: the ratios here
+ * are of user-space work only, so they are lower than the throughput ratios of `npm run bench`.
+ * Flags (or env): --requests n (ICOUNT_REQUESTS, 3000), --warmup n (ICOUNT_WARMUP, 12000),
+ * --targets list (ICOUNT_TARGETS, baseline-http,baseline-apollo,service,service-nocache),
+ * --out dir (bench/results).
+ */
+import autocannon from "autocannon";
+import { execFileSync, fork } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { compiledServersDir } from "./lib/children";
+import { createBenchDatabase, seed } from "./lib/databases";
+
+interface Target {
+  name: string;
+  file: string;
+  env: Record<string, string>;
+  query: string;
+  authenticated: boolean;
+}
+
+const TARGETS: Record<string, Omit<Target, "name">> = {
+  "baseline-http": { file: "baseline-http", env: {}, query: "{ hello }", authenticated: false },
+  "baseline-apollo": { file: "baseline-apollo", env: {}, query: "{ hello }", authenticated: false },
+  service: { file: "service", env: {}, query: "{ me { id email } }", authenticated: true },
+  "service-nocache": { file: "service", env: { KEY_CACHE_WINDOW_MS: "0" }, query: "{ me { id email } }", authenticated: true },
+};
+
+export interface IcountResult {
+  target: string;
+  instructionsPerRequest: number;
+  compileInstructionsPerRequest: number;
+  unexpected: number;
+}
+
+export async function runIcount(options: { requests: number; warmup: number; targets: string[] }): Promise<IcountResult[]> {
+  const serversDir = compiledServersDir();
+  if (!serversDir) throw new Error("bench:icount measures the compiled servers; unset BENCH_TS_NODE");
+  const db = await createBenchDatabase("sqlite", "icount");
+  const results: IcountResult[] = [];
+  try {
+    const seeded = await seed(db, { users: 100, realKeys: 1000, totalKeys: 1001, password: "icount-password", bcryptCost: 4 });
+    const keyHeaders = seeded.keys.map((key) => ({ authorization: `Basic ${Buffer.from(`apikey:${key}`).toString("base64")}` }));
+    for (const name of options.targets) {
+      const spec = TARGETS[name];
+      if (!spec) throw new Error(`unknown target ${name} (known: ${Object.keys(TARGETS).join(", ")})`);
+      const server = await startUnderCallgrind(path.join(serversDir, `${spec.file}.js`), { DATABASE_URL: db.url, ...spec.env });
+      try {
+        const body = JSON.stringify({ query: spec.query });
+        const headers = spec.authenticated ? keyHeaders : [{}];
+        await load(server.port, options.warmup, headers, body);
+        execFileSync("callgrind_control", ["--zero", String(server.pid)], { stdio: "ignore" });
+        const measured = await load(server.port, options.requests, headers, body);
+        execFileSync("callgrind_control", ["--dump", String(server.pid)], { stdio: "ignore" });
+        const { total, compile } = readDump(server.outDir, server.pid);
+        results.push({
+          target: name,
+          instructionsPerRequest: (total - compile) / options.requests,
+          compileInstructionsPerRequest: compile / options.requests,
+          unexpected: options.requests - measured,
+        });
+      } finally {
+        server.stop();
+      }
+    }
+  } finally {
+    await db.drop();
+  }
+  return results;
+}
+
+async function startUnderCallgrind(entry: string, env: Record<string, string>) {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "xta-icount-"));
+  const child = fork(entry, [], {
+    execPath: "valgrind",
+    execArgv: ["--tool=callgrind", `--callgrind-out-file=${outDir}/callgrind.%p`, process.execPath, "--expose-gc"],
+    env: { ...process.env, NODE_ENV: "production", LOG_LEVEL: "info", AUTH_FAILURE_LIMIT: "1000000", LAST_USED_FLUSH_INTERVAL_MS: "10000", BENCH_LOG_FILE: path.join(outDir, "access.log"), ...env },
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => (stderr = (stderr + String(chunk)).slice(-4000)));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.on("message", (message: { ready?: boolean; port?: number }) => message.ready && resolve(message.port!));
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`server under callgrind exited with ${code}: ${stderr}`)));
+  });
+  return {
+    port,
+    pid: child.pid!,
+    outDir,
+    stop() {
+      child.removeAllListeners("exit");
+      child.kill("SIGKILL");
+      fs.rmSync(outDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Sends `amount` POSTs over 10 connections; returns how many were answered 2xx. */
+async function load(port: number, amount: number, headerPool: Array<Record<string, string>>, body: string): Promise<number> {
+  const base = { "content-type": "application/json" };
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: 10,
+    amount,
+    timeout: 120,
+    requests: [{ method: "POST", path: "/graphql", headers: base, body, setupRequest: (req: any) => ({ ...req, headers: { ...base, ...headerPool[Math.floor(Math.random() * headerPool.length)] } }) }],
+  });
+  return result["2xx"];
+}
+
+function readDump(outDir: string, pid: number): { total: number; compile: number } {
+  const dumps = fs.readdirSync(outDir).filter((file) => file.startsWith(`callgrind.${pid}.`)).sort();
+  const file = path.join(outDir, dumps[dumps.length - 1]);
+  const total = Number(/^(?:summary|totals):\s+(\d+)/m.exec(fs.readFileSync(file, "utf8"))![1]);
+  const annotated = execFileSync("callgrind_annotate", ["--inclusive=yes", "--threshold=100", file], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const compile = /^\s*([\d,]+)\s.*OptimizingCompileDispatcher::CompileTask::RunInternal/m.exec(annotated);
+  return { total, compile: compile ? Number(compile[1].replace(/,/g, "")) : 0 };
+}
+
+function report(results: IcountResult[], options: { requests: number; warmup: number }): string {
+  const byName = new Map(results.map((r) => [r.target, r.instructionsPerRequest]));
+  const lines = [
+    `# Instructions per request (callgrind) ${new Date().toISOString()}`,
+    "",
+    `Node ${process.version}; SQLite, 1,000 keys; ${options.warmup} warm-up requests, then ${options.requests} measured (10 connections). User-space instructions of the server process, Turbofan's background compilation subtracted; kernel time not counted.`,
+    "",
+    "| target | k instructions / request | compile (subtracted) | unexpected answers |",
+    "|---|---|---|---|",
+    ...results.map((r) => `| ${r.target} | ${(r.instructionsPerRequest / 1000).toFixed(1)} | ${(r.compileInstructionsPerRequest / 1000).toFixed(1)} | ${r.unexpected} |`),
+    "",
+  ];
+  const ratio = (a: string, b: string) => (byName.has(a) && byName.has(b) ? `| ${a} / ${b} | ${(byName.get(b)! / byName.get(a)!).toFixed(2)} |` : null);
+  const ratios = [ratio("service", "baseline-apollo"), ratio("service", "baseline-http"), ratio("baseline-apollo", "baseline-http"), ratio("service", "service-nocache")].filter(Boolean);
+  if (ratios.length) lines.push("Ratios as throughput would see them if user-space work were all (inverse of the instruction ratio):", "", "| ratio | value |", "|---|---|", ...(ratios as string[]), "");
+  return lines.join("\n");
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const arg = (name: string, envName: string, fallback: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : (process.env[envName] ?? fallback));
+  const options = {
+    requests: Number(arg("requests", "ICOUNT_REQUESTS", "3000")),
+    warmup: Number(arg("warmup", "ICOUNT_WARMUP", "12000")),
+    targets: arg("targets", "ICOUNT_TARGETS", "baseline-http,baseline-apollo,service,service-nocache").split(","),
+  };
+  const out = arg("out", "ICOUNT_OUT", path.join(__dirname, "results"));
+  runIcount(options)
+    .then((results) => {
+      const text = report(results, options);
+      fs.mkdirSync(out, { recursive: true });
+      const file = path.join(out, `icount-${new Date().toISOString().slice(0, 16).replace(/:/g, "")}.md`);
+      fs.writeFileSync(file, text);
+      process.stdout.write(`${text}\nwritten to ${file}\n`);
+      process.exit(0);
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`bench:icount failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    });
+}
