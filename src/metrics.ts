@@ -113,16 +113,19 @@ export class Metrics {
     else this.authentications.inc({ method, outcome: "failure", reason: (result as Extract<AuthResult, { ok: false }>).reason });
   }
 
-  /** GET /metrics: Prometheus text format; 401 without the bearer token when one is configured. */
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * GET /metrics: Prometheus text format; 401 without the bearer token when one is configured.
+   * `headers`: the server's common response headers, as a flat [name, value, …] list.
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, headers: readonly string[] = []): Promise<void> {
     if (this.tokenDigest && !this.authorized(req.headers.authorization)) {
       const body = JSON.stringify({ errors: [{ message: "Metrics need a bearer token.", extensions: { code: "UNAUTHENTICATED" } }] });
-      res.writeHead(401, { "content-type": "application/json; charset=utf-8", "www-authenticate": 'Bearer realm="metrics"', "content-length": Buffer.byteLength(body) });
+      res.writeHead(401, [...headers, "content-type", "application/json; charset=utf-8", "www-authenticate", 'Bearer realm="metrics"', "content-length", String(Buffer.byteLength(body))]);
       res.end(body);
       return;
     }
     const text = await this.registry.metrics();
-    res.writeHead(200, { "content-type": this.registry.contentType, "content-length": Buffer.byteLength(text) });
+    res.writeHead(200, [...headers, "content-type", this.registry.contentType, "content-length", String(Buffer.byteLength(text))]);
     res.end(text);
   }
 

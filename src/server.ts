@@ -53,7 +53,7 @@ export interface App {
 /** Keeps a 100 KB Authorization header answerable with a clean 401 instead of Node's 431. */
 const MAX_HEADER_BYTES = 256 * 1024;
 
-const SECURITY_HEADERS: Record<string, string> = {
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "x-frame-options": "DENY",
@@ -96,68 +96,70 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   purgeJob.start();
 
   const challenge = `Basic realm="${config.authRealm}", charset="UTF-8"`;
+  const csp = config.introspection ? "frame-ancestors 'none'" : "default-src 'none'; frame-ancestors 'none'";
+  const baseHeaders: readonly string[] = [...Object.entries(SECURITY_HEADERS).flat(), "content-security-policy", csp];
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string, log: RequestLog): Promise<void> {
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string, log: RequestLog, headers: string[]): Promise<void> {
     const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
     const auth = await gate.authenticate(credentials, log.clientIp);
     metrics.observeAuth(credentials, auth);
     if (!auth.ok && auth.throttled) {
       log.throttled = true;
       services.audit.noteAuthFailure({ reason: "TOO_MANY_REQUESTS", method: credentials.kind, ip: log.clientIp });
-      return sendJson(res, 429, { errors: [{ message: TOO_MANY_REQUESTS_MESSAGE, extensions: { code: "TOO_MANY_REQUESTS", retryAfterSeconds: auth.retryAfterSeconds } }] }, { "retry-after": String(auth.retryAfterSeconds) });
+      return sendJson(res, 429, { errors: [{ message: TOO_MANY_REQUESTS_MESSAGE, extensions: { code: "TOO_MANY_REQUESTS", retryAfterSeconds: auth.retryAfterSeconds } }] }, headers, ["retry-after", String(auth.retryAfterSeconds)]);
     }
     if (!auth.ok) {
       log.reason = auth.reason;
       services.audit.noteAuthFailure({ reason: auth.reason, method: auth.method, ip: log.clientIp, userId: auth.account?.userId, email: auth.account?.email });
-      return sendAuthFailure(res, auth.reason, challenge);
+      return sendAuthFailure(res, auth.reason, challenge, headers);
     }
     log.identity = auth.identity;
 
     let body: unknown = undefined;
     if (req.method === "POST") {
       const read = await readBody(req, config.maxBodyBytes);
-      if (!read.ok) return sendError(res, 413, "BAD_REQUEST", `Request body is larger than ${config.maxBodyBytes} bytes.`);
+      if (!read.ok) return sendError(res, 413, "BAD_REQUEST", `Request body is larger than ${config.maxBodyBytes} bytes.`, headers);
       body = read.text;
       // application/json, application/graphql-response+json and the like.
       if (/\bjson\b/i.test(req.headers["content-type"] ?? "")) {
         try {
           body = read.text === "" ? {} : JSON.parse(read.text);
         } catch {
-          return sendError(res, 400, "BAD_REQUEST", "Request body is not valid JSON.");
+          return sendError(res, 400, "BAD_REQUEST", "Request body is not valid JSON.", headers);
         }
       }
     }
 
-    const headers = new HeaderMap();
+    const requestHeaders = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+      if (value !== undefined) requestHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
     }
     const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp, operation: log.operation };
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search, body },
+      httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers: requestHeaders, search, body },
       context: async () => context,
     });
     if (response.status === 401) response.headers.set("www-authenticate", challenge);
-    await writeGraphQLResponse(res, response);
+    await writeGraphQLResponse(res, response, headers);
   }
 
-  async function handleReady(res: ServerResponse): Promise<void> {
+  async function handleReady(res: ServerResponse, headers: string[]): Promise<void> {
     try {
       await dataSource.query("SELECT 1");
       const pending = await dataSource.showMigrations();
-      if (pending) return sendJson(res, 503, { status: "unavailable", reason: "migrations pending" });
-      sendJson(res, 200, { status: "ready" });
+      if (pending) return sendJson(res, 503, { status: "unavailable", reason: "migrations pending" }, headers);
+      sendJson(res, 200, { status: "ready" }, headers);
     } catch {
-      sendJson(res, 503, { status: "unavailable", reason: "database unreachable" });
+      sendJson(res, 503, { status: "unavailable", reason: "database unreachable" }, headers);
     }
   }
 
   const httpServer = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const started = process.hrtime.bigint();
     const log: RequestLog = { requestId: randomUUID(), clientIp: clientIp(req, security.trustProxy), identity: null, operation: {} };
-    res.setHeader("x-request-id", log.requestId);
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    res.setHeader("content-security-policy", config.introspection ? "frame-ancestors 'none'" : "default-src 'none'; frame-ancestors 'none'");
+    // Every response's headers, as one flat list for one writeHead: Node's per-response header
+    // map (a setHeader per header) cost twice as many instructions as the same headers as a list.
+    const headers = [...baseHeaders, "x-request-id", log.requestId];
 
     const done = () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -183,26 +185,26 @@ export async function createApp({ config, dataSource, logger, services, metrics:
 
     const target = requestTarget(req.url);
     if (!target) {
-      sendError(res, 400, "BAD_REQUEST", "Malformed request URL.");
+      sendError(res, 400, "BAD_REQUEST", "Malformed request URL.", headers);
       return done();
     }
-    if (applyCors(req, res, security.corsOrigins)) return done();
+    if (applyCors(req, res, security.corsOrigins, headers)) return done();
     let handled: Promise<void>;
     switch (target.pathname) {
       case "/graphql":
-        handled = handleGraphQL(req, res, target.search, log);
+        handled = handleGraphQL(req, res, target.search, log, headers);
         break;
       case "/healthz":
-        handled = Promise.resolve(sendJson(res, 200, { status: "ok" }));
+        handled = Promise.resolve(sendJson(res, 200, { status: "ok" }, headers));
         break;
       case "/readyz":
-        handled = handleReady(res);
+        handled = handleReady(res, headers);
         break;
       case "/metrics":
-        handled = metrics.handle(req, res);
+        handled = metrics.handle(req, res, headers);
         break;
       default:
-        handled = Promise.resolve(sendError(res, 404, "NOT_FOUND", "Not found. The GraphQL endpoint is /graphql."));
+        handled = Promise.resolve(sendError(res, 404, "NOT_FOUND", "Not found. The GraphQL endpoint is /graphql.", headers));
     }
     handled
       .catch((error: unknown) => {
@@ -214,8 +216,8 @@ export async function createApp({ config, dataSource, logger, services, metrics:
         }
         const unavailable = isDatabaseUnavailable(error);
         logger.error({ err: error, requestId: log.requestId }, unavailable ? "database unavailable" : "request failed");
-        if (!res.headersSent && unavailable) sendError(res, 503, "SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE);
-        else if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE);
+        if (!res.headersSent && unavailable) sendError(res, 503, "SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE, headers);
+        else if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE, headers);
         else res.destroy();
       })
       .finally(done);
@@ -348,13 +350,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true; text
   });
 }
 
-function writeGraphQLResponse(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> | void {
-  res.statusCode = response.status ?? 200;
-  for (const [name, value] of response.headers) res.setHeader(name, value);
+function writeGraphQLResponse(res: ServerResponse, response: HTTPGraphQLResponse, headers: string[]): Promise<void> | void {
+  for (const [name, value] of response.headers) headers.push(name, value);
   if (response.body.kind === "complete") {
-    res.end(response.body.string);
+    const body = response.body.string;
+    // writeHead sends the header now, so Node cannot add the length at end() any more.
+    headers.push("content-length", String(Buffer.byteLength(body)));
+    res.writeHead(response.status ?? 200, headers);
+    res.end(body);
     return;
   }
+  res.writeHead(response.status ?? 200, headers);
   return streamChunks(res, response.body.asyncIterator);
 }
 
@@ -363,22 +369,24 @@ async function streamChunks(res: ServerResponse, chunks: AsyncIterableIterator<s
   res.end();
 }
 
-function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+/** `headers`: the response's common headers (security, request id, CORS); `extra`: this answer's own. */
+function sendJson(res: ServerResponse, status: number, payload: unknown, headers: readonly string[], extra: readonly string[] = []): void {
   const body = JSON.stringify(payload);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), ...headers });
+  res.writeHead(status, [...headers, "content-type", "application/json; charset=utf-8", "content-length", String(Buffer.byteLength(body)), ...extra]);
   res.end(body);
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+function sendError(res: ServerResponse, status: number, code: string, message: string, headers: readonly string[]): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
 }
 
-function sendAuthFailure(res: ServerResponse, reason: AuthFailureReason, challenge: string): void {
+function sendAuthFailure(res: ServerResponse, reason: AuthFailureReason, challenge: string, headers: readonly string[]): void {
   sendJson(
     res,
     401,
     { errors: [{ message: PERMISSION_DENIED_MESSAGE, extensions: { code: "UNAUTHENTICATED", reason, hint: AUTH_FAILURE_HINTS[reason] } }] },
-    { "www-authenticate": challenge },
+    headers,
+    ["www-authenticate", challenge],
   );
 }
 
