@@ -6,6 +6,7 @@ import type { DataSource } from "typeorm";
 import type { Credentials } from "./auth/credentials";
 import type { AuthResult } from "./auth/authenticator";
 import { toSqlDateTime } from "./db/data-source";
+import { CounterTally, OneLabelHistogram } from "./metrics-tally";
 import type { LastUsedRecorder } from "./services/last-used-recorder";
 
 /** Operation names come from clients: beyond this many distinct ones, the rest count as "other". */
@@ -33,7 +34,9 @@ export interface MetricsOptions {
 export class Metrics {
   readonly registry: Registry;
   private readonly requests: Counter<"route" | "operation" | "status">;
-  private readonly duration: Histogram<"route">;
+  private readonly duration: OneLabelHistogram;
+  private readonly requestTally = new CounterTally<"route" | "operation" | "status">();
+  private readonly authTally = new CounterTally<"method" | "outcome" | "reason">();
   private readonly authentications: Counter<"method" | "outcome" | "reason">;
   private readonly flushDuration: Histogram<"outcome">;
   private readonly operations = new Set<string>();
@@ -49,24 +52,32 @@ export class Metrics {
     this.tokenDigest = options.token ? digest(options.token) : null;
     this.activeKeysCacheMs = options.activeKeysCacheMs ?? ACTIVE_KEYS_CACHE_MS;
     const registers = [this.registry];
+    // The per-request series are tallied in plain numbers and handed over at scrape time.
+    const { requestTally, authTally } = this;
     this.requests = new Counter({
       name: "xta_http_requests_total",
       help: "HTTP requests by route, GraphQL operation name and status code.",
       labelNames: ["route", "operation", "status"],
       registers,
+      collect() {
+        requestTally.drainInto(this);
+      },
     });
-    this.duration = new Histogram({
-      name: "xta_http_request_duration_seconds",
-      help: "HTTP request duration in seconds, by route.",
-      labelNames: ["route"],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    this.duration = new OneLabelHistogram(
+      "xta_http_request_duration_seconds",
+      "HTTP request duration in seconds, by route.",
+      "route",
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
-    });
+    );
     this.authentications = new Counter({
       name: "xta_authentications_total",
       help: "Authentications of /graphql requests by method (apikey, password, none, malformed) and outcome (success, failure) with the failure reason.",
       labelNames: ["method", "outcome", "reason"],
       registers,
+      collect() {
+        authTally.drainInto(this);
+      },
     });
     this.flushDuration = new Histogram({
       name: "xta_last_used_flush_duration_seconds",
@@ -101,16 +112,21 @@ export class Metrics {
   /** One finished HTTP request. `path` is the URL path; operation the GraphQL operation name if any. */
   observeRequest(path: string | undefined, operation: string | undefined, status: number, seconds: number): void {
     const route = path && KNOWN_ROUTES.has(path) ? path : "other";
-    this.requests.inc({ route, operation: this.operationLabel(operation), status: String(status) });
-    this.duration.observe({ route }, seconds);
+    const label = this.operationLabel(operation);
+    // Routes and operation labels hold no space (OPERATION_NAME), so the key is unambiguous.
+    this.requestTally.add(`${route} ${label} ${status}`, () => ({ route, operation: label, status: String(status) }));
+    this.duration.observe(route, seconds);
   }
 
   /** One authentication attempt on /graphql. Never sees the secret, only its kind. */
   observeAuth(credentials: Pick<Credentials, "kind">, result: AuthResult | { ok: false; throttled: true }): void {
     const method = credentials.kind;
-    if (result.ok) this.authentications.inc({ method, outcome: "success", reason: "" });
-    else if ("throttled" in result && result.throttled) this.authentications.inc({ method, outcome: "throttled", reason: "TOO_MANY_REQUESTS" });
-    else this.authentications.inc({ method, outcome: "failure", reason: (result as Extract<AuthResult, { ok: false }>).reason });
+    if (result.ok) this.authTally.add(`${method} success`, () => ({ method, outcome: "success", reason: "" }));
+    else if ("throttled" in result && result.throttled) this.authTally.add(`${method} throttled`, () => ({ method, outcome: "throttled", reason: "TOO_MANY_REQUESTS" }));
+    else {
+      const { reason } = result as Extract<AuthResult, { ok: false }>;
+      this.authTally.add(`${method} failure ${reason}`, () => ({ method, outcome: "failure", reason }));
+    }
   }
 
   /**
