@@ -101,7 +101,8 @@ export async function createApp({ config, dataSource, logger, services, metrics:
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string, log: RequestLog, headers: string[]): Promise<void> {
     const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
-    const auth = await gate.authenticate(credentials, log.clientIp);
+    const pending = gate.authenticate(credentials, log.clientIp);
+    const auth = pending instanceof Promise ? await pending : pending;
     metrics.observeAuth(credentials, auth);
     if (!auth.ok && auth.throttled) {
       log.throttled = true;

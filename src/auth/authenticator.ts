@@ -31,7 +31,11 @@ export class Authenticator {
     this.lookupKey = createKeyLookup(dataSource);
   }
 
-  async authenticate(credentials: Credentials, now: Date = new Date()): Promise<AuthResult> {
+  /**
+   * Synchronous when it can be (no credentials, malformed ones, a key the cache answers): a key
+   * request then costs no promise, while a database read or bcrypt comes back as a Promise.
+   */
+  authenticate(credentials: Credentials, now: Date = new Date()): AuthResult | Promise<AuthResult> {
     switch (credentials.kind) {
       case "none":
         return { ok: true, identity: null };
@@ -44,11 +48,16 @@ export class Authenticator {
     }
   }
 
-  private async authenticateKey(candidate: string, now: Date): Promise<AuthResult> {
+  private authenticateKey(candidate: string, now: Date): AuthResult | Promise<AuthResult> {
     const parsed = parseApiKey(candidate);
     if (!parsed.ok) return { ok: false, reason: parsed.reason, method: "apikey" }; // no database work for garbage
     const hash = hashApiKey(parsed.key);
-    const key = this.cache.get(hash) ?? (await this.readKey(hash));
+    const cached = this.cache.get(hash);
+    if (cached) return this.checkKey(cached, now);
+    return this.readKey(hash).then((key) => this.checkKey(key, now));
+  }
+
+  private checkKey(key: CachedKey | null, now: Date): AuthResult {
     if (!key) return { ok: false, reason: "INVALID", method: "apikey" };
     const account = { userId: key.userId, email: key.email };
     if (!key.active) return { ok: false, reason: "INVALID", method: "apikey", account };

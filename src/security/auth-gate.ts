@@ -22,18 +22,26 @@ export class AuthGate {
     private readonly throttle: AuthThrottle,
   ) {}
 
-  async authenticate(credentials: Credentials, ip: string): Promise<GateResult> {
+  /** Synchronous when the authenticator is (see Authenticator.authenticate). */
+  authenticate(credentials: Credentials, ip: string): GateResult | Promise<GateResult> {
+    if (credentials.kind === "password") return this.authenticatePassword(credentials, ip);
+    const result = this.authenticator.authenticate(credentials);
+    return result instanceof Promise ? result.then((settled) => this.afterKeyOrNone(settled, ip)) : this.afterKeyOrNone(result, ip);
+  }
+
+  private async authenticatePassword(credentials: Extract<Credentials, { kind: "password" }>, ip: string): Promise<GateResult> {
     const ipKey = ipSubject(ip);
-    if (credentials.kind === "password") {
-      const account = accountSubject(credentials.email);
-      const verdict = this.throttle.check(ipKey, account);
-      if (verdict.blocked) return { ok: false, throttled: true, retryAfterSeconds: verdict.retryAfterSeconds };
-      const result = await this.authenticator.authenticate(credentials);
-      if (!result.ok) this.throttle.recordFailure(ipKey, account);
-      return this.fromAuth(result);
-    }
+    const account = accountSubject(credentials.email);
+    const verdict = this.throttle.check(ipKey, account);
+    if (verdict.blocked) return { ok: false, throttled: true, retryAfterSeconds: verdict.retryAfterSeconds };
     const result = await this.authenticator.authenticate(credentials);
+    if (!result.ok) this.throttle.recordFailure(ipKey, account);
+    return this.fromAuth(result);
+  }
+
+  private afterKeyOrNone(result: AuthResult, ip: string): GateResult {
     if (result.ok) return result;
+    const ipKey = ipSubject(ip);
     const verdict = this.throttle.check(ipKey);
     if (verdict.blocked) return { ok: false, throttled: true, retryAfterSeconds: verdict.retryAfterSeconds };
     this.throttle.recordFailure(ipKey);
