@@ -2,7 +2,7 @@
  * `npm run bench:icount`: instructions per request under valgrind's callgrind, a reading of the
  * request path's cost that this machine's noise cannot move (the same build and load give the
  * same count to within about one per cent, whatever else the machine is doing). Each server runs
- * under callgrind, takes a warm-up load and a full GC, then its counters are zeroed, a measured load of N
+ * under callgrind, takes a warm-up load, a full GC and a third more warm-up, then its counters are zeroed, a measured load of N
  * requests is sent (10 connections), and the counters are dumped. Turbofan's background
  * compilation is subtracted: under valgrind it lags far behind the load, and in a real run it
  * is over within seconds. Kernel time (the socket system calls) is not counted: the ratios here
@@ -58,9 +58,11 @@ export async function runIcount(options: { requests: number; warmup: number; tar
         const body = JSON.stringify({ query: spec.query });
         const headers = spec.authenticated ? keyHeaders : [{}];
         await load(server.port, options.warmup, headers, body);
-        // From a collected heap, so whether a major collection falls into the window does not
-        // depend on what the warm-up left behind.
+        // A full GC at a fixed point, so whether a major collection falls into the window does
+        // not depend on what the warm-up left behind; then more warm-up, because a forced GC
+        // also drops compiled code that is then compiled again.
         await server.collectGarbage();
+        await load(server.port, Math.ceil(options.warmup / 3), headers, body);
         execFileSync("callgrind_control", ["--zero", String(server.pid)], { stdio: "ignore" });
         const answered = await load(server.port, options.requests, headers, body);
         execFileSync("callgrind_control", ["--dump", String(server.pid)], { stdio: "ignore" });
