@@ -1,5 +1,6 @@
 import pino from "pino";
-import { ACCESS_LOG_SAMPLES, createAccessLog, type AccessLogEntry } from "../../src/access-log";
+import fc from "fast-check";
+import { ACCESS_LOG_SAMPLES, createAccessLog, jsonString, type AccessLogEntry } from "../../src/access-log";
 import { createLogger } from "../../src/logger";
 
 function capture() {
@@ -60,5 +61,15 @@ describe("access log", () => {
     createAccessLog(pino({ timestamp: time }, fast.stream).child({ instance: "a\"b" }))(ACCESS_LOG_SAMPLES[1]);
     pino({ timestamp: time }, reference.stream).child({ instance: "a\"b" }).info(ACCESS_LOG_SAMPLES[1], "request");
     expect(fast.lines).toEqual(reference.lines);
+  });
+
+  test("jsonString is JSON.stringify for any string, lone surrogates and control characters included", () => {
+    const anyCodeUnits = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 40 }).map((units) => String.fromCharCode(...units));
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: "binary" }), anyCodeUnits), (value) => {
+        expect(jsonString(value)).toBe(JSON.stringify(value));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
