@@ -12,11 +12,11 @@
  * --out dir (bench/results).
  */
 import autocannon from "autocannon";
-import { execFileSync, fork } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { compiledServersDir } from "./lib/children";
+import { compiledServersDir, startServer } from "./lib/children";
 import { createBenchDatabase, seed } from "./lib/databases";
 
 interface Target {
@@ -42,8 +42,7 @@ export interface IcountResult {
 }
 
 export async function runIcount(options: { requests: number; warmup: number; targets: string[] }): Promise<IcountResult[]> {
-  const serversDir = compiledServersDir();
-  if (!serversDir) throw new Error("bench:icount measures the compiled servers; unset BENCH_TS_NODE");
+  if (!compiledServersDir()) throw new Error("bench:icount measures the compiled servers; unset BENCH_TS_NODE");
   const db = await createBenchDatabase("sqlite", "icount");
   const results: IcountResult[] = [];
   try {
@@ -53,7 +52,11 @@ export async function runIcount(options: { requests: number; warmup: number; tar
     const measure = async (name: string): Promise<IcountResult> => {
       const spec = TARGETS[name];
       if (!spec) throw new Error(`unknown target ${name} (known: ${Object.keys(TARGETS).join(", ")})`);
-      const server = await startUnderCallgrind(path.join(serversDir, `${spec.file}.js`), { DATABASE_URL: db.url, ...spec.env });
+      const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "xta-icount-"));
+      const server = await startServer(`icount-${name}`, spec.file, { ...TIMERS_OUT_OF_THE_COUNT, BENCH_LOG_FILE: path.join(outDir, "access.log"), DATABASE_URL: db.url, ...spec.env }, {
+        wrapper: ["valgrind", "--tool=callgrind", `--callgrind-out-file=${outDir}/callgrind.%p`],
+        startTimeoutMs: 300_000,
+      });
       try {
         const body = JSON.stringify({ query: spec.query });
         const headers = spec.authenticated ? keyHeaders : [{}];
@@ -61,15 +64,16 @@ export async function runIcount(options: { requests: number; warmup: number; tar
         // A full GC at a fixed point, so whether a major collection falls into the window does
         // not depend on what the warm-up left behind; then more warm-up, because a forced GC
         // also drops compiled code that is then compiled again.
-        await server.collectGarbage();
+        await server.stats({ gc: true });
         await load(server.port, Math.ceil(options.warmup / 3), headers, body);
         execFileSync("callgrind_control", ["--zero", String(server.pid)], { stdio: "ignore" });
         const answered = await load(server.port, options.requests, headers, body);
         execFileSync("callgrind_control", ["--dump", String(server.pid)], { stdio: "ignore" });
-        const { total, compile } = readDump(server.outDir, server.pid);
+        const { total, compile } = readDump(outDir, server.pid);
         return { target: name, instructionsPerRequest: (total - compile) / options.requests, compileInstructionsPerRequest: compile / options.requests, unexpected: options.requests - answered };
       } finally {
-        server.stop();
+        await server.stop();
+        fs.rmSync(outDir, { recursive: true, force: true });
       }
     };
     const queue = [...options.targets];
@@ -86,62 +90,19 @@ export async function runIcount(options: { requests: number; warmup: number; tar
   return results;
 }
 
-const GC_REQUEST_ID = 1;
-
-async function startUnderCallgrind(entry: string, env: Record<string, string>) {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "xta-icount-"));
-  const child = fork(entry, [], {
-    execPath: "valgrind",
-    execArgv: ["--tool=callgrind", `--callgrind-out-file=${outDir}/callgrind.%p`, process.execPath, "--expose-gc"],
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      LOG_LEVEL: "info",
-      AUTH_FAILURE_LIMIT: "1000000",
-      // Work on a wall-clock timer (the key cache's poll, the log flush, the lastUsedAt flush of
-      // up to 1,000 rows) would be charged to 50× fewer requests under valgrind, more so when two
-      // servers share the cores, and lands in one window and not the next. Slowed to once a
-      // minute or more, it stays out of the count; the request path is the same (a key used
-      // within the last day is not queued again, the common case of a script's requests).
-      KEY_CACHE_WINDOW_MS: "60000",
-      LOG_FLUSH_INTERVAL_MS: "60000",
-      LAST_USED_FLUSH_INTERVAL_MS: "3600000",
-      LAST_USED_MIN_INTERVAL_MS: "86400000",
-      BENCH_LOG_FILE: path.join(outDir, "access.log"),
-      ...env,
-    },
-    stdio: ["ignore", "ignore", "pipe", "ipc"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (chunk) => (stderr = (stderr + String(chunk)).slice(-4000)));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.on("message", (message: { ready?: boolean; port?: number }) => message.ready && resolve(message.port!));
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`server under callgrind exited with ${code}: ${stderr}`)));
-  });
-  return {
-    port,
-    pid: child.pid!,
-    outDir,
-    /** A full GC in the server (bench/servers/ipc.ts answers a stats request with `gc`). */
-    collectGarbage() {
-      return new Promise<void>((resolve) => {
-        const onMessage = (message: { id?: number }) => {
-          if (message?.id !== GC_REQUEST_ID) return;
-          child.off("message", onMessage);
-          resolve();
-        };
-        child.on("message", onMessage);
-        child.send({ id: GC_REQUEST_ID, cmd: "stats", gc: true });
-      });
-    },
-    stop() {
-      child.removeAllListeners("exit");
-      child.kill("SIGKILL");
-      fs.rmSync(outDir, { recursive: true, force: true });
-    },
-  };
-}
+/**
+ * Work on a wall-clock timer (the key cache's poll, the log flush, the lastUsedAt flush of up to
+ * 1,000 rows) would be charged to 50× fewer requests under valgrind, more so when two servers
+ * share the cores, and lands in one window and not the next. Slowed to once a minute or more, it
+ * stays out of the count; the request path is the same (a key used within the last day is not
+ * queued again, the common case of a script's requests).
+ */
+const TIMERS_OUT_OF_THE_COUNT = {
+  KEY_CACHE_WINDOW_MS: "60000",
+  LOG_FLUSH_INTERVAL_MS: "60000",
+  LAST_USED_FLUSH_INTERVAL_MS: "3600000",
+  LAST_USED_MIN_INTERVAL_MS: "86400000",
+};
 
 /** Sends `amount` POSTs over 10 connections; returns how many were answered 2xx. */
 async function load(port: number, amount: number, headerPool: Array<Record<string, string>>, body: string): Promise<number> {

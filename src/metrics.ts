@@ -33,11 +33,9 @@ export interface MetricsOptions {
  */
 export class Metrics {
   readonly registry: Registry;
-  private readonly requests: Counter<"route" | "operation" | "status">;
   private readonly duration: OneLabelHistogram;
   private readonly requestTally = new CounterTally<"route" | "operation" | "status">();
   private readonly authTally = new CounterTally<"method" | "outcome" | "reason">();
-  private readonly authentications: Counter<"method" | "outcome" | "reason">;
   private readonly flushDuration: Histogram<"outcome">;
   private readonly operations = new Set<string>();
   private readonly tokenDigest: Buffer | null;
@@ -54,7 +52,7 @@ export class Metrics {
     const registers = [this.registry];
     // The per-request series are tallied in plain numbers and handed over at scrape time.
     const { requestTally, authTally } = this;
-    this.requests = new Counter({
+    new Counter({
       name: "xta_http_requests_total",
       help: "HTTP requests by route, GraphQL operation name and status code.",
       labelNames: ["route", "operation", "status"],
@@ -70,7 +68,7 @@ export class Metrics {
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     );
-    this.authentications = new Counter({
+    new Counter({
       name: "xta_authentications_total",
       help: "Authentications of /graphql requests by method (apikey, password, none, malformed) and outcome (success, failure) with the failure reason.",
       labelNames: ["method", "outcome", "reason"],

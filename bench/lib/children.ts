@@ -41,12 +41,19 @@ export function compiledServersDir(): string | null {
 }
 
 /** Starts bench/servers/<file> as a child (compiled, see compiledServersDir) and waits for its port. */
-export function startServer(name: string, file: string, env: Record<string, string>, options: { cpu?: number; startTimeoutMs?: number; cpuProfileDir?: string } = {}): Promise<ServerChild> {
+export function startServer(
+  name: string,
+  file: string,
+  env: Record<string, string>,
+  options: { cpu?: number; startTimeoutMs?: number; cpuProfileDir?: string; /** Runs node under this command (e.g. valgrind and its flags). */ wrapper?: string[] } = {},
+): Promise<ServerChild> {
   const profile = options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const compiledDir = compiledServersDir();
   const entry = compiledDir ? path.join(compiledDir, `${file}.js`) : path.join(__dirname, "..", "servers", `${file}.ts`);
+  const nodeArgs = compiledDir ? ["--expose-gc", ...profile] : ["--expose-gc", ...profile, "-r", "ts-node/register/transpile-only"];
+  const [wrapperCommand, ...wrapperArgs] = options.wrapper ?? [];
   const child: ChildProcess = fork(entry, [], {
-    execArgv: compiledDir ? ["--expose-gc", ...profile] : ["--expose-gc", ...profile, "-r", "ts-node/register/transpile-only"],
+    ...(wrapperCommand ? { execPath: wrapperCommand, execArgv: [...wrapperArgs, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }),
     // All load comes from one IP: the brute-force throttle would turn the bad-credential traffic
     // into 429s after 20 a minute, and the benchmark measures authentication, not the throttle.
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", NODE_ENV: "production", LOG_LEVEL: "info", AUTH_FAILURE_LIMIT: "1000000", ...env },
