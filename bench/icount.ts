@@ -8,7 +8,8 @@
  * is over within seconds. Kernel time (the socket system calls) is not counted: the ratios here
  * are of user-space work only, so they are lower than the throughput ratios of `npm run bench`.
  * Flags (or env): --requests n (ICOUNT_REQUESTS, 3000), --warmup n (ICOUNT_WARMUP, 12000),
- * --targets list (ICOUNT_TARGETS, baseline-http,baseline-apollo,service,service-nocache),
+ * --targets list (ICOUNT_TARGETS, baseline-http,baseline-apollo,apollo-lean,service,service-nocache;
+ * also service-typename: the service answering `{ __typename }`, no resolver run),
  * --out dir (bench/results).
  */
 import autocannon from "autocannon";
@@ -30,7 +31,9 @@ interface Target {
 const TARGETS: Record<string, Omit<Target, "name">> = {
   "baseline-http": { file: "baseline-http", env: {}, query: "{ hello }", authenticated: false },
   "baseline-apollo": { file: "baseline-apollo", env: {}, query: "{ hello }", authenticated: false },
+  "apollo-lean": { file: "apollo-lean", env: {}, query: "{ hello }", authenticated: false },
   service: { file: "service", env: {}, query: "{ me { id email } }", authenticated: true },
+  "service-typename": { file: "service", env: {}, query: "{ __typename }", authenticated: true },
   "service-nocache": { file: "service", env: { KEY_CACHE_WINDOW_MS: "0" }, query: "{ me { id email } }", authenticated: true },
 };
 
@@ -139,7 +142,7 @@ function report(results: IcountResult[], options: { requests: number; warmup: nu
     "",
   ];
   const ratio = (a: string, b: string) => (byName.has(a) && byName.has(b) ? `| ${a} / ${b} | ${(byName.get(b)! / byName.get(a)!).toFixed(2)} |` : null);
-  const ratios = [ratio("service", "baseline-apollo"), ratio("service", "baseline-http"), ratio("baseline-apollo", "baseline-http"), ratio("service", "service-nocache")].filter(Boolean);
+  const ratios = [ratio("service", "baseline-apollo"), ratio("service", "apollo-lean"), ratio("apollo-lean", "baseline-http"), ratio("service", "baseline-http"), ratio("baseline-apollo", "baseline-http"), ratio("service", "service-nocache")].filter(Boolean);
   if (ratios.length) lines.push("Ratios as throughput would see them if user-space work were all (inverse of the instruction ratio):", "", "| ratio | value |", "|---|---|", ...(ratios as string[]), "");
   return lines.join("\n");
 }
@@ -150,7 +153,7 @@ if (require.main === module) {
   const options = {
     requests: Number(arg("requests", "ICOUNT_REQUESTS", "3000")),
     warmup: Number(arg("warmup", "ICOUNT_WARMUP", "12000")),
-    targets: arg("targets", "ICOUNT_TARGETS", "baseline-http,baseline-apollo,service,service-nocache").split(","),
+    targets: arg("targets", "ICOUNT_TARGETS", "baseline-http,baseline-apollo,apollo-lean,service,service-nocache").split(","),
   };
   const out = arg("out", "ICOUNT_OUT", path.join(__dirname, "results"));
   runIcount(options)

@@ -144,10 +144,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const scenarios: Scenario[] = [];
     const revokeTargets: Array<{ db: DbKind; database: BenchDatabase; server: ServerChild; adminKey: string; nextId: number }> = [];
     log("starting baselines");
-    const [http, apollo] = await Promise.all([start("baseline-http", "baseline-http"), start("baseline-apollo", "baseline-apollo")]);
+    const [http, apollo, apolloLean] = await Promise.all([start("baseline-http", "baseline-http"), start("baseline-apollo", "baseline-apollo"), start("apollo-lean", "apollo-lean")]);
     scenarios.push({ id: "baseline-http", db: null, server: http, connections: options.connections, body: HELLO_BODY, expectStatus: 200, note: "bare node:http, fixed body (the physical limit)" });
     scenarios.push({ id: "baseline-apollo", db: null, server: apollo, connections: options.connections, body: HELLO_BODY, expectStatus: 200, note: "bare @apollo/server 5 standalone, { hello } (the framework limit)" });
+    scenarios.push({ id: "apollo-lean", db: null, server: apolloLean, connections: options.connections, body: HELLO_BODY, expectStatus: 200, note: "@apollo/server 5 behind plain node:http, { hello } (what our HTTP layer starts from)" });
     await probe(apollo, HELLO_BODY, {}, 200, (json) => json?.data?.hello === "world");
+    await probe(apolloLean, HELLO_BODY, {}, 200, (json) => json?.data?.hello === "world");
 
     for (const kind of options.dbs) {
       log(`[${kind}] seeding ${options.keys} keys, ${options.bigKeys} keys, ${options.revokeKeys} keys`);
@@ -314,12 +316,14 @@ function computeRatios(report: BenchReport): BenchReport["ratios"] {
     add(db, "apikey-basic / naive-bcrypt-keys", basic, get("naive-bcrypt-keys", db), 300, "≥ 300");
     add(db, "apikey-header / apikey-basic", get("apikey-header", db), basic, null, "");
     add(db, "anonymous / baseline-apollo", get("anonymous", db), get("baseline-apollo", null), null, "");
+    add(db, "apikey-basic / apollo-lean", basic, get("apollo-lean", null), null, "");
     add(db, "bad-keys-unknown / apikey-basic", get("bad-keys-unknown", db), basic, 1, "≥ 1 (not slower)");
     add(db, "bad-keys-unknown / apikey-nocache", get("bad-keys-unknown", db), get("apikey-nocache", db), 1, "≥ 1 (not slower than a valid key's lookup)");
     add(db, "bad-keys-checksum / apikey-basic", get("bad-keys-checksum", db), basic, 1, "≥ 1 (not slower)");
     add(db, "password-basic / apikey-basic", get("password-basic", db), basic, null, "");
   }
   add(null, "baseline-apollo / baseline-http", get("baseline-apollo", null), get("baseline-http", null), null, "");
+  add(null, "apollo-lean / baseline-http", get("apollo-lean", null), get("baseline-http", null), null, "");
   return ratios;
 }
 

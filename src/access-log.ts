@@ -1,7 +1,12 @@
 import pino, { type Logger } from "pino";
 import type { AuthFailureReason } from "./errors";
 
-/** One line per HTTP request. Every field is chosen by the server; none can hold a secret. */
+/**
+ * One line per HTTP request. Every field is chosen by the server; none can hold a secret. Only
+ * `path` and `email` can hold characters JSON must escape: the others are a UUID, an HTTP method
+ * (a token, by Node's parser), an IP address (the socket's, or one that matched an address
+ * pattern), fixed words, and a GraphQL name (letters, digits, underscores, by the grammar).
+ */
 export interface AccessLogEntry {
   requestId: string;
   method: string | undefined;
@@ -11,11 +16,11 @@ export interface AccessLogEntry {
   clientIp: string;
   userId?: number;
   email?: string;
-  authMethod?: string;
+  authMethod?: "apikey" | "password";
   keyId?: number;
   authFailure?: AuthFailureReason;
   operationName?: string;
-  operationType?: string;
+  operationType?: "query" | "mutation" | "subscription";
   throttled?: boolean;
 }
 
@@ -42,18 +47,20 @@ export function createAccessLog(logger: Logger): AccessLog {
   const levelPrefix = (internals[symbols.lsCacheSym] as Record<number, string> | undefined)?.[30];
   if (!stream || stream[symbols.needsMetadataGsym] || internals[symbols.mixinSym] || !asJson || !timestamp || levelPrefix === undefined) return generic;
 
+  // quoted(): fields whose alphabet cannot hold anything JSON escapes (see the interface);
+  // jsonString(): fields a client or an admin can put text into.
   const format = (entry: AccessLogEntry, time: string): string => {
-    let line = `${levelPrefix}${time}${internals[symbols.chindingsSym] as string},"requestId":${jsonString(entry.requestId)}`;
-    if (entry.method !== undefined) line += `,"method":${jsonString(entry.method)}`;
+    let line = `${levelPrefix}${time}${internals[symbols.chindingsSym] as string},"requestId":${quoted(entry.requestId)}`;
+    if (entry.method !== undefined) line += `,"method":${quoted(entry.method)}`;
     if (entry.path !== undefined) line += `,"path":${jsonString(entry.path)}`;
-    line += `,"status":${entry.status},"durationMs":${entry.durationMs},"clientIp":${jsonString(entry.clientIp)}`;
+    line += `,"status":${entry.status},"durationMs":${entry.durationMs},"clientIp":${quoted(entry.clientIp)}`;
     if (entry.userId !== undefined) line += `,"userId":${entry.userId}`;
     if (entry.email !== undefined) line += `,"email":${jsonString(entry.email)}`;
-    if (entry.authMethod !== undefined) line += `,"authMethod":${jsonString(entry.authMethod)}`;
+    if (entry.authMethod !== undefined) line += `,"authMethod":${quoted(entry.authMethod)}`;
     if (entry.keyId !== undefined) line += `,"keyId":${entry.keyId}`;
-    if (entry.authFailure !== undefined) line += `,"authFailure":${jsonString(entry.authFailure)}`;
-    if (entry.operationName !== undefined) line += `,"operationName":${jsonString(entry.operationName)}`;
-    if (entry.operationType !== undefined) line += `,"operationType":${jsonString(entry.operationType)}`;
+    if (entry.authFailure !== undefined) line += `,"authFailure":${quoted(entry.authFailure)}`;
+    if (entry.operationName !== undefined) line += `,"operationName":${quoted(entry.operationName)}`;
+    if (entry.operationType !== undefined) line += `,"operationType":${quoted(entry.operationType)}`;
     if (entry.throttled !== undefined) line += `,"throttled":${entry.throttled}`;
     return `${line},"msg":"request"${internals[symbols.endSym] as string}`;
   };
@@ -83,6 +90,11 @@ export const ACCESS_LOG_SAMPLES: AccessLogEntry[] = [
   },
   { requestId: "r", method: "GET", path: '/a"b\\c\u0001\u2028', status: 429, durationMs: 0, clientIp: "::1", authFailure: "INVALID", throttled: true },
 ];
+
+/** A string JSON needs no escape for, as JSON.stringify would write it. */
+function quoted(value: string): string {
+  return `"${value}"`;
+}
 
 /** What JSON.stringify would escape in a string (lone surrogates included, so any surrogate). */
 const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;

@@ -25,7 +25,7 @@ import { AuthGate } from "./security/auth-gate";
 import { AuthThrottle } from "./security/auth-throttle";
 import { clientIp } from "./security/client-ip";
 import { applyCors } from "./security/cors";
-import { isDatabaseUnavailable, sendUnavailableAs503 } from "./security/database-faults";
+import { isDatabaseUnavailable, markUnavailableAs503 } from "./security/database-faults";
 import { graphqlLimits, hideFieldSuggestions } from "./security/graphql-limits";
 import { KNOWN_ROUTES, Metrics } from "./metrics";
 import { createSchema } from "./schema";
@@ -207,21 +207,28 @@ export async function createApp({ config, dataSource, logger, services, metrics:
       default:
         handled = Promise.resolve(sendError(res, 404, "NOT_FOUND", "Not found. The GraphQL endpoint is /graphql.", headers));
     }
-    handled
-      .catch((error: unknown) => {
-        if (req.destroyed && !res.headersSent) {
-          // The client went away mid-request (aborted upload, reset): nothing to answer, not our fault.
-          logger.info({ requestId: log.requestId, err: { message: (error as Error)?.message } }, "client aborted the request");
-          res.destroy();
-          return;
-        }
-        const unavailable = isDatabaseUnavailable(error);
-        logger.error({ err: error, requestId: log.requestId }, unavailable ? "database unavailable" : "request failed");
-        if (!res.headersSent && unavailable) sendError(res, 503, "SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE, headers);
-        else if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE, headers);
-        else res.destroy();
-      })
-      .finally(done);
+    // One reaction per request, not a catch() and a finally() (two more promises on the hot path).
+    handled.then(done, (error: unknown) => {
+      try {
+        answerFailure(error);
+      } finally {
+        done();
+      }
+    });
+
+    function answerFailure(error: unknown): void {
+      if (req.destroyed && !res.headersSent) {
+        // The client went away mid-request (aborted upload, reset): nothing to answer, not our fault.
+        logger.info({ requestId: log.requestId, err: { message: (error as Error)?.message } }, "client aborted the request");
+        res.destroy();
+        return;
+      }
+      const unavailable = isDatabaseUnavailable(error);
+      logger.error({ err: error, requestId: log.requestId }, unavailable ? "database unavailable" : "request failed");
+      if (!res.headersSent && unavailable) sendError(res, 503, "SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE, headers);
+      else if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE, headers);
+      else res.destroy();
+    }
   });
   httpServer.headersTimeout = 20_000;
   httpServer.requestTimeout = 30_000;
@@ -274,25 +281,31 @@ interface RequestLog {
   throttled?: boolean;
 }
 
+// Apollo awaits every hook it calls; an already-settled promise, shared by all requests, is the
+// cheapest thing to hand it (an async function would allocate a promise per call).
+const SETTLED = Promise.resolve();
+
 /**
  * Every per-request hook of the app in one plugin, with one stateless listener shared by all
  * requests: Apollo awaits each plugin's listener at every stage of every request, so each extra
- * plugin is paid on the hot path.
+ * plugin, and each hook, is paid on the hot path. didEncounterErrors runs only for a response
+ * with errors.
  */
 const requestListener: GraphQLRequestListener<Context> = {
   // The access log line names the operation.
-  async didResolveOperation({ contextValue, operation, operationName }) {
+  didResolveOperation({ contextValue, operation, operationName }) {
     contextValue.operation.name = operationName ?? null;
     if (operation) contextValue.operation.type = operation.operation;
+    return SETTLED;
   },
-  async didEncounterErrors({ errors }) {
+  didEncounterErrors({ errors }) {
     hideFieldSuggestions(errors);
-  },
-  async willSendResponse({ response }) {
-    sendUnavailableAs503(response);
+    markUnavailableAs503(errors);
+    return SETTLED;
   },
 };
-const requestHooks: ApolloServerPlugin<Context> = { requestDidStart: async () => requestListener };
+const LISTENER = Promise.resolve(requestListener);
+const requestHooks: ApolloServerPlugin<Context> = { requestDidStart: () => LISTENER };
 
 /**
  * Path and query string of the request target. A bare known path (every scripted POST) is taken as

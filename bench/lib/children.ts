@@ -45,10 +45,18 @@ export function startServer(
   name: string,
   file: string,
   env: Record<string, string>,
-  options: { cpu?: number; startTimeoutMs?: number; cpuProfileDir?: string; /** Runs node under this command (e.g. valgrind and its flags). */ wrapper?: string[] } = {},
+  options: {
+    cpu?: number;
+    startTimeoutMs?: number;
+    cpuProfileDir?: string;
+    /** Runs node under this command (e.g. valgrind and its flags). */
+    wrapper?: string[];
+    /** Compiled servers from elsewhere than compiledServersDir() (e.g. a patched copy, for an ablation). */
+    serversDir?: string;
+  } = {},
 ): Promise<ServerChild> {
   const profile = options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const compiledDir = compiledServersDir();
+  const compiledDir = options.serversDir ?? compiledServersDir();
   const entry = compiledDir ? path.join(compiledDir, `${file}.js`) : path.join(__dirname, "..", "servers", `${file}.ts`);
   const nodeArgs = compiledDir ? ["--expose-gc", ...profile] : ["--expose-gc", ...profile, "-r", "ts-node/register/transpile-only"];
   const [wrapperCommand, ...wrapperArgs] = options.wrapper ?? [];

@@ -1,6 +1,7 @@
 import type { AuthChecker } from "type-graphql";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
 import type { Context } from "./context.type";
+import type { Identity } from "./identity";
 
 export const ADMIN = "ADMIN";
 
@@ -9,9 +10,18 @@ export const ADMIN = "ADMIN";
  * returning false so each refusal carries its own code and HTTP status.
  */
 export const authChecker: AuthChecker<Context> = ({ context, info }, roles) => {
-  const { identity } = context;
-  if (!identity) throw new UnauthenticatedError("MISSING");
+  const identity = authenticatedIdentity(context);
   if (identity.readOnly && info.operation.operation !== "query") throw new ForbiddenError();
   if (roles.includes(ADMIN) && !identity.isAdmin) throw new ForbiddenError();
   return true;
 };
+
+/**
+ * What `@Authorized()` checks on a query, for a resolver that checks it itself: `me`, every
+ * script's most frequent call, skips type-graphql's middleware chain (three nested async calls
+ * per resolution, about a tenth of a cached-key request's instructions).
+ */
+export function authenticatedIdentity(context: Context): Identity {
+  if (!context.identity) throw new UnauthenticatedError("MISSING");
+  return context.identity;
+}

@@ -1,4 +1,5 @@
-import type { GraphQLResponse } from "@apollo/server";
+import type { GraphQLError } from "graphql";
+import { PUBLIC_ERROR_CODES } from "../errors";
 
 /**
  * Tells "the database cannot be reached" (refused, reset, timed out, pool closed, server gone,
@@ -42,10 +43,16 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 }
 
 /**
- * A response carrying SERVICE_UNAVAILABLE (a resolver hit an unreachable database; maskError in
- * src/server.ts gives it that code) is sent as HTTP 503. Called from the app's request plugin.
+ * Errors from an unreachable database make the response an HTTP 503 (maskError in src/server.ts
+ * gives them the code SERVICE_UNAVAILABLE, unless they carry a public code of their own). Apollo takes a response's status from its errors'
+ * `extensions.http`, read before formatError runs, so the mark is set here, from the app's
+ * request plugin, which sees the errors first; a fresh extensions object, as another error may
+ * share the old one.
  */
-export function sendUnavailableAs503(response: GraphQLResponse): void {
-  const errors = response.body.kind === "single" ? response.body.singleResult.errors : response.body.initialResult.errors;
-  if (errors?.some((error) => error.extensions?.code === "SERVICE_UNAVAILABLE")) response.http.status = 503;
+export function markUnavailableAs503(errors: ReadonlyArray<GraphQLError>): void {
+  for (const error of errors) {
+    const code = error.extensions?.code;
+    const unavailable = code === "SERVICE_UNAVAILABLE" || (!(typeof code === "string" && PUBLIC_ERROR_CODES.has(code)) && isDatabaseUnavailable(error));
+    if (unavailable) (error as { extensions: GraphQLError["extensions"] }).extensions = { ...error.extensions, http: { status: 503 } };
+  }
 }

@@ -23,10 +23,10 @@ describe("benchmark and soak scripts (smoke)", () => {
     const scenario = (id: string) => report.scenarios.find((s) => s.id === id && (s.db === db || s.db === null))!.median;
 
     expect(report.scenarios.map((s) => s.id).sort()).toEqual(
-      ["admin-list-deep", "admin-list-first", "anonymous", "apikey-1M", "apikey-1M-nocache", "apikey-basic", "apikey-header", "apikey-nocache", "bad-keys-checksum", "bad-keys-unknown", "baseline-apollo", "baseline-http", "naive-bcrypt-keys", "password-basic"].sort(),
+      ["admin-list-deep", "admin-list-first", "anonymous", "apikey-1M", "apikey-1M-nocache", "apikey-basic", "apikey-header", "apikey-nocache", "bad-keys-checksum", "bad-keys-unknown", "baseline-apollo", "baseline-http", "apollo-lean", "naive-bcrypt-keys", "password-basic"].sort(),
     );
     for (const s of report.scenarios) expect({ id: s.id, unexpected: s.median.unexpected }).toEqual({ id: s.id, unexpected: 0 });
-    for (const id of ["baseline-http", "baseline-apollo", "anonymous", "apikey-basic", "apikey-header", "apikey-1M", "apikey-nocache", "apikey-1M-nocache", "password-basic", "bad-keys-unknown", "bad-keys-checksum", "admin-list-first", "admin-list-deep"]) {
+    for (const id of ["baseline-http", "baseline-apollo", "apollo-lean", "anonymous", "apikey-basic", "apikey-header", "apikey-1M", "apikey-nocache", "apikey-1M-nocache", "password-basic", "bad-keys-unknown", "bad-keys-checksum", "admin-list-first", "admin-list-deep"]) {
       expect({ id, served: scenario(id).requests > 0 }).toEqual({ id, served: true });
     }
     // At most one: a key's first request reads it, the key cache answers the rest.
@@ -43,7 +43,7 @@ describe("benchmark and soak scripts (smoke)", () => {
     expect(fs.readFileSync(report.files!.png).subarray(1, 4).toString()).toBe("PNG");
     const markdown = fs.readFileSync(report.files!.md, "utf8");
     expect(markdown).toContain("| apikey-basic | " + db);
-    expect(JSON.parse(fs.readFileSync(report.files!.json, "utf8")).scenarios).toHaveLength(14);
+    expect(JSON.parse(fs.readFileSync(report.files!.json, "utf8")).scenarios).toHaveLength(15);
   }, 240_000);
 
   test("soak: a few seconds of mixed traffic, no unexpected answer, a report and a chart", async () => {

@@ -47,11 +47,12 @@ describe("access log", () => {
     expect(JSON.parse(out.lines[0])).toMatchObject({ tagged: true, requestId: ACCESS_LOG_SAMPLES[0].requestId });
   });
 
-  test("a lone surrogate in a client-chosen field is escaped, so the line stays valid UTF-8 JSON", () => {
+  test("a lone surrogate in a client-chosen field (email, path) is escaped, so the line stays valid UTF-8 JSON", () => {
     const out = capture();
-    createAccessLog(createLogger("info", out.stream))({ ...ACCESS_LOG_SAMPLES[0], operationName: "bad\ud800name" });
-    expect(out.lines[0]).toContain('"operationName":"bad\\ud800name"');
-    expect(JSON.parse(Buffer.from(out.lines[0], "utf8").toString("utf8")).operationName).toBe("bad\ud800name");
+    createAccessLog(createLogger("info", out.stream))({ ...ACCESS_LOG_SAMPLES[0], email: "bad\ud800@example.org", path: '/"\ud800' });
+    expect(out.lines[0]).toContain('"email":"bad\\ud800@example.org"');
+    const parsed = JSON.parse(Buffer.from(out.lines[0], "utf8").toString("utf8"));
+    expect(parsed).toMatchObject({ email: "bad\ud800@example.org", path: '/"\ud800' });
   });
 
   test("child bindings appear as pino would write them", () => {
