@@ -27,14 +27,17 @@ export function createLogDestination(dest: number | string, options: { bufferByt
   // Opened now, not asynchronously: an exit before an asynchronous open would lose the buffer.
   const fd = typeof dest === "string" ? fs.openSync(dest, "a") : dest;
   if (options.bufferBytes <= 0) return pino.destination({ dest: fd, sync: true });
-  return new BufferedDestination(new SonicBoom({ fd, sync: false }), options.bufferBytes, options.flushIntervalMs);
+  return new BufferedDestination(new SonicBoom({ fd, sync: true }), options.bufferBytes, options.flushIntervalMs);
 }
 
 /**
- * Collects lines in an array and hands sonic-boom (asynchronous writes, in order, retried on
- * EAGAIN) one string per batch. sonic-boom's own buffering (`minLength`) appends every line to one
- * growing string and measures that string's byte length again on each write, so its cost per line
- * grew with the buffer; here a line costs an array push.
+ * Collects lines in an array and hands sonic-boom one string per batch, written synchronously
+ * (retried on EAGAIN). A line then costs an array push; a batch one write system call:
+ * - sonic-boom's own buffering (`minLength`) appends every line to one growing string and
+ *   measures that string's byte length again on each write, so its cost per line grew with the
+ *   buffer;
+ * - an asynchronous write goes through libuv's thread pool (a hand-off and a wake-up each way),
+ *   which cost more CPU than the write itself. pino writes synchronously by default too.
  */
 export class BufferedDestination implements DestinationStream {
   private lines: string[] = [];
