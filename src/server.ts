@@ -210,26 +210,27 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     // One reaction per request, not a catch() and a finally() (two more promises on the hot path).
     handled.then(done, (error: unknown) => {
       try {
-        answerFailure(error);
+        answerFailure(error, req, res, log.requestId, headers);
       } finally {
         done();
       }
     });
-
-    function answerFailure(error: unknown): void {
-      if (req.destroyed && !res.headersSent) {
-        // The client went away mid-request (aborted upload, reset): nothing to answer, not our fault.
-        logger.info({ requestId: log.requestId, err: { message: (error as Error)?.message } }, "client aborted the request");
-        res.destroy();
-        return;
-      }
-      const unavailable = isDatabaseUnavailable(error);
-      logger.error({ err: error, requestId: log.requestId }, unavailable ? "database unavailable" : "request failed");
-      if (!res.headersSent && unavailable) sendError(res, 503, "SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE, headers);
-      else if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE, headers);
-      else res.destroy();
-    }
   });
+
+  /** A request whose handler threw: 503 for an unreachable database, else 500; never the error itself. */
+  function answerFailure(error: unknown, req: IncomingMessage, res: ServerResponse, requestId: string, headers: string[]): void {
+    if (req.destroyed && !res.headersSent) {
+      // The client went away mid-request (aborted upload, reset): nothing to answer, not our fault.
+      logger.info({ requestId, err: { message: (error as Error)?.message } }, "client aborted the request");
+      res.destroy();
+      return;
+    }
+    const unavailable = isDatabaseUnavailable(error);
+    logger.error({ err: error, requestId }, unavailable ? "database unavailable" : "request failed");
+    if (!res.headersSent && unavailable) sendError(res, 503, "SERVICE_UNAVAILABLE", SERVICE_UNAVAILABLE_MESSAGE, headers);
+    else if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE, headers);
+    else res.destroy();
+  }
   httpServer.headersTimeout = 20_000;
   httpServer.requestTimeout = 30_000;
   // Node answers its own parse errors (bad request line, oversize headers) here; keep them clean too.
