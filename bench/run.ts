@@ -18,6 +18,7 @@ import { generateApiKey } from "../src/auth/api-key-format";
 import { toSqlDateTime } from "../src/db/data-source";
 import { pin, type ServerChild, startServer } from "./lib/children";
 import { createBenchDatabase, type BenchDatabase, type DbKind, seed, seedKeysOnly, seedNaiveKeys } from "./lib/databases";
+import { waitForDatabaseIdle } from "./lib/quiesce";
 import { drive, type LoadResult, probe } from "./lib/load";
 import { renderBenchChart } from "./lib/chart";
 import { median, writeBenchReport } from "./lib/report";
@@ -86,6 +87,8 @@ export interface BenchReport {
   options: Omit<BenchOptions, "log">;
   scenarios: ScenarioResult[];
   revokeAll: Array<{ db: DbKind; keys: number; ms: number[]; medianMs: number }>;
+  /** Waits for MariaDB's background work (purge, flushing) to end, after seeding and each revoke phase. */
+  quiesceWaitsMs: number[];
   seeding: Array<{ db: DbKind; what: string; rows: number; ms: number }>;
   /** value: ratio of req/s; cpuValue: the same ratio if both were CPU-bound (inverse ratio of server CPU µs per request). */
   ratios: Array<{ db: DbKind | null; name: string; value: number; cpuValue: number; target: string; met: boolean | null; cpuMet: boolean | null }>;
@@ -126,6 +129,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     options: { ...options, log: undefined } as BenchReport["options"],
     scenarios: [],
     revokeAll: [],
+    quiesceWaitsMs: [],
     seeding: [],
     ratios: [],
   };
@@ -133,6 +137,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const child = await startServer(name, file, { BENCH_LOG_FILE: path.join(logDir, `${name}.log`), LAST_USED_FLUSH_INTERVAL_MS: "10000", ...env }, { cpu });
     children.push(child);
     return child;
+  };
+  const quiesce = async (when: string) => {
+    if (!options.dbs.includes("mariadb")) return;
+    const { waitedMs, idle } = await waitForDatabaseIdle();
+    report.quiesceWaitsMs.push(waitedMs);
+    if (idle !== null) log(`${when}: waited ${(waitedMs / 1000).toFixed(1)} s for MariaDB to go idle${idle ? "" : " (gave up)"}`);
   };
   const newDatabase = async (kind: DbKind, label: string) => {
     const db = await createBenchDatabase(kind, label);
@@ -221,6 +231,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       );
     }
 
+    await quiesce("after seeding");
     if (options.warmup > 0) {
       log(`warm-up: ${options.warmup} s per scenario`);
       for (const scenario of scenarios) await drive(scenario, options.warmup);
@@ -251,6 +262,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         revokeMs.set(target.db, [...(revokeMs.get(target.db) ?? []), ms]);
         log(`round ${round} revokeAllApiKeys [${target.db}] on ${options.revokeKeys} keys: ${ms.toFixed(0)} ms`);
       }
+      if (revokeTargets.length) await quiesce(`after round ${round}'s revokeAllApiKeys`);
     }
 
     for (const scenario of scenarios) {

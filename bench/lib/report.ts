@@ -23,6 +23,10 @@ export function writeBenchReport(report: BenchReport, pngName: string): string {
       `${o.connections} connections unless noted; medians over rounds (peak RSS: max). Started ${report.startedAt}, finished ${report.finishedAt}.`,
     "",
   );
+  if (report.quiesceWaitsMs?.length) {
+    const waits = report.quiesceWaitsMs.map((ms) => (ms / 1000).toFixed(1)).join(", ");
+    lines.push(`After seeding and after each round's revokeAllApiKeys, the run waited for MariaDB's background work (purge, page flushing) to end (its CPU under 3% for 1 s) before measuring again: ${waits} s.`, "");
+  }
   lines.push("Absolute numbers drift on this machine (up to 3× within minutes); compare the **ratios**: each is the median of the per-round ratios between two scenarios of this run, which ran seconds apart.", "");
   lines.push(
     "## Ratios and targets",
