@@ -9,7 +9,8 @@
  * Flags (or env): --duration s (BENCH_DURATION, 2), --rounds n (BENCH_ROUNDS, 7), --db sqlite,mariadb
  * (BENCH_DBS), --big-keys n (BENCH_BIG_KEYS, 1000000), --revoke-keys n (BENCH_REVOKE_KEYS, 100000),
  * --keys n (BENCH_KEYS, 1000), --users n (BENCH_USERS, 100), --connections n (BENCH_CONNECTIONS, 50),
- * --warmup s (BENCH_WARMUP, 1), --out dir (BENCH_OUT, bench/results), --no-pin.
+ * --warmup s (BENCH_WARMUP, 1), --out dir (BENCH_OUT, bench/results), --no-pin,
+ * --only id,id (BENCH_ONLY: measure only these scenarios; revokeAllApiKeys is one of the ids).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -38,6 +39,8 @@ export interface BenchOptions {
   naiveKeys: number;
   /** bcrypt cost of the seeded users' passwords (production: 12). */
   passwordCost: number;
+  /** Scenario ids to measure (and `revokeAllApiKeys`); all when absent. */
+  only?: string[];
   log?: (line: string) => void;
 }
 
@@ -68,6 +71,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2), env: NodeJS
     pin: !argv.includes("--no-pin") && env.BENCH_PIN !== "0",
     naiveKeys: Math.max(1, Math.round(number("naive-keys", "BENCH_NAIVE_KEYS", 20))),
     passwordCost: Math.min(15, Math.max(4, Math.round(number("password-cost", "BENCH_PASSWORD_COST", 12)))),
+    only: flag("only", "BENCH_ONLY", "") ? flag("only", "BENCH_ONLY", "").split(",").map((s) => s.trim()) : undefined,
   };
 }
 
@@ -99,6 +103,7 @@ const PASSWORD = "bench-password-not-secret";
 const ME_BODY = JSON.stringify({ query: "{ me { id email } }" });
 const ME_ID_BODY = JSON.stringify({ query: "{ me { id } }" });
 const ANON_BODY = JSON.stringify({ query: "{ externalToolSettings { apiKeysEnabled } }" });
+const REVOKE_ALL = "revokeAllApiKeys";
 const HELLO_BODY = JSON.stringify({ query: "{ hello }" });
 const LIST_FIELDS = "totalCount nodes { id hint description createdAt lastUsedAt owner { email } } pageInfo { hasNextPage endCursor }";
 const basicHeader = (user: string, password: string) => ({ authorization: "Basic " + Buffer.from(`${user}:${password}`).toString("base64") });
@@ -231,15 +236,22 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       );
     }
 
+    // --only: fewer scenarios per round, so the pairs that matter run closer together in time.
+    const known = new Set([...scenarios.map((s) => s.id), REVOKE_ALL]);
+    const unknownIds = (options.only ?? []).filter((id) => !known.has(id));
+    if (unknownIds.length) throw new Error(`--only: unknown scenario ${unknownIds.join(", ")} (known: ${[...known].join(", ")})`);
+    const measured = options.only ? scenarios.filter((s) => options.only!.includes(s.id)) : scenarios;
+    if (options.only && !options.only.includes(REVOKE_ALL)) revokeTargets.length = 0;
+
     await quiesce("after seeding");
     if (options.warmup > 0) {
       log(`warm-up: ${options.warmup} s per scenario`);
-      for (const scenario of scenarios) await drive(scenario, options.warmup);
+      for (const scenario of measured) await drive(scenario, options.warmup);
     }
-    const perRound = new Map<Scenario, LoadResult[]>(scenarios.map((s) => [s, []]));
+    const perRound = new Map<Scenario, LoadResult[]>(measured.map((s) => [s, []]));
     const revokeMs = new Map<DbKind, number[]>();
     for (let round = 1; round <= options.rounds; round++) {
-      for (const scenario of scenarios) {
+      for (const scenario of measured) {
         const result = await drive(scenario, options.duration);
         perRound.get(scenario)!.push(result);
         log(`round ${round} ${scenario.id}${scenario.db ? ` [${scenario.db}]` : ""}: ${result.rps.toFixed(1)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.cpuMicrosPerRequest.toFixed(0)} µs CPU/req, SQL/req ${result.sqlPerRequest.toFixed(3)} (SELECT ${result.selectsPerRequest.toFixed(3)}), unexpected ${result.unexpected}`);
@@ -265,7 +277,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       if (revokeTargets.length) await quiesce(`after round ${round}'s revokeAllApiKeys`);
     }
 
-    for (const scenario of scenarios) {
+    for (const scenario of measured) {
       const rounds = perRound.get(scenario)!;
       report.scenarios.push({ id: scenario.id, db: scenario.db, connections: scenario.connections, note: scenario.note, rounds, median: medianResult(rounds) });
     }

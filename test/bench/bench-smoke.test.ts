@@ -46,6 +46,16 @@ describe("benchmark and soak scripts (smoke)", () => {
     expect(JSON.parse(fs.readFileSync(report.files!.json, "utf8")).scenarios).toHaveLength(15);
   }, 240_000);
 
+  test("bench --only: just the scenarios named (the target pair closer in time), revokeAllApiKeys only when named; an unknown name is refused", async () => {
+    const tiny = ["--db", db, "--duration", "1", "--rounds", "2", "--warmup", "0", "--big-keys", "300", "--revoke-keys", "30", "--keys", "10", "--users", "3", "--connections", "2", "--naive-keys", "2", "--password-cost", "4", "--no-pin", "--out", out];
+    const report = await runBench({ ...benchOptions([...tiny, "--only", "baseline-http,apikey-basic"], {}), log: () => undefined });
+    expect(report.scenarios.map((s) => s.id)).toEqual(["baseline-http", "apikey-basic"]);
+    expect(report.scenarios.every((s) => s.rounds.length === 2 && s.median.unexpected === 0)).toBe(true);
+    expect(report.revokeAll).toEqual([]);
+    expect(report.ratios.map((r) => r.name)).toEqual(["apikey-basic / baseline-http"]);
+    await expect(runBench({ ...benchOptions([...tiny, "--only", "apikey-basic,no-such-scenario"], {}), log: () => undefined })).rejects.toThrow(/--only: unknown scenario no-such-scenario/);
+  }, 240_000);
+
   test("soak: a few seconds of mixed traffic, no unexpected answer, a report and a chart", async () => {
     const report = await runSoak({ ...soakOptions(["--db", db, "--seconds", "3", "--rate", "40", "--no-pin", "--out", out], {}), log: () => undefined });
     const [result] = report.results;
