@@ -57,6 +57,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2), env: NodeJS
   };
   const dbs = flag("db", "BENCH_DBS", "sqlite,mariadb").split(",").map((s) => s.trim()) as DbKind[];
   for (const db of dbs) if (db !== "sqlite" && db !== "mariadb") throw new Error(`--db: unknown database ${db}`);
+  const only = flag("only", "BENCH_ONLY", "");
   return {
     duration: number("duration", "BENCH_DURATION", 2),
     rounds: Math.max(1, Math.round(number("rounds", "BENCH_ROUNDS", 7))),
@@ -71,7 +72,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2), env: NodeJS
     pin: !argv.includes("--no-pin") && env.BENCH_PIN !== "0",
     naiveKeys: Math.max(1, Math.round(number("naive-keys", "BENCH_NAIVE_KEYS", 20))),
     passwordCost: Math.min(15, Math.max(4, Math.round(number("password-cost", "BENCH_PASSWORD_COST", 12)))),
-    only: flag("only", "BENCH_ONLY", "") ? flag("only", "BENCH_ONLY", "").split(",").map((s) => s.trim()) : undefined,
+    only: only ? only.split(",").map((s) => s.trim()) : undefined,
   };
 }
 

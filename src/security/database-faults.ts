@@ -44,10 +44,10 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 
 /**
  * Errors from an unreachable database make the response an HTTP 503 (maskError in src/server.ts
- * gives them the code SERVICE_UNAVAILABLE, unless they carry a public code of their own). Apollo takes a response's status from its errors'
- * `extensions.http`, read before formatError runs, so the mark is set here, from the app's
- * request plugin, which sees the errors first; a fresh extensions object, as another error may
- * share the old one.
+ * gives them the code SERVICE_UNAVAILABLE, unless they carry a public code of their own). Apollo
+ * takes a response's status from its errors' `extensions.http`, read before formatError runs, so
+ * the mark is set here, from the app's request plugin, which sees the errors first; a fresh
+ * extensions object, as another error may share the old one.
  */
 export function markUnavailableAs503(errors: ReadonlyArray<GraphQLError>): void {
   for (const error of errors) {
