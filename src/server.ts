@@ -66,7 +66,7 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export async function createApp({ config, dataSource, logger, services, metrics: injectedMetrics }: AppDependencies): Promise<App> {
   const metrics = injectedMetrics ?? new Metrics({ dataSource, lastUsed: services.lastUsed, logger }, { token: config.metricsToken });
   const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger);
-  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache);
+  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags);
   const { security } = config;
   // Failed authentications per client IP and per account: in memory, per instance (README).
   const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
@@ -90,6 +90,8 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     plugins: [requestHooks, ApolloServerPluginCacheControlDisabled(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
   });
   await apollo.start();
+  // Now, not on the first request: a database without the tag secret (migrations not run) fails here.
+  await services.keyTags.load();
   services.lastUsed.start();
   services.audit.start();
   services.revocations.start();

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
-import { generateApiKey } from "../../src/auth/api-key-format";
+import { generateApiKey, type GeneratedKey } from "../../src/auth/api-key-format";
+import { readTagSecret } from "../../src/auth/key-tags";
 import type { DatabaseConfig } from "../../src/config";
 import { createDataSource, toSqlDateTime } from "../../src/db/data-source";
 
@@ -17,6 +18,8 @@ export interface BenchDatabase {
   config: DatabaseConfig;
   /** DATABASE_URL for a child server. */
   url: string;
+  /** A key as this database's server would issue it (its tag secret), not stored. */
+  issueKey(): GeneratedKey;
   drop(): Promise<void>;
 }
 
@@ -24,8 +27,8 @@ const MYSQL_URL = process.env.BENCH_MYSQL_URL ?? process.env.TEST_MYSQL_URL ?? "
 
 /** A new, migrated, empty database (the migrations production runs). */
 export async function createBenchDatabase(kind: DbKind, label: string): Promise<BenchDatabase> {
+  let db: Omit<BenchDatabase, "issueKey">;
   const suffix = `${label}_${process.pid}_${randomBytes(3).toString("hex")}`;
-  let db: BenchDatabase;
   if (kind === "sqlite") {
     const file = path.join(os.tmpdir(), `xta-bench-${suffix}.sqlite`);
     db = {
@@ -58,8 +61,14 @@ export async function createBenchDatabase(kind: DbKind, label: string): Promise<
   const dataSource = createDataSource(db.config);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: "each" });
+  const tagSecret = await readTagSecret(dataSource);
   await dataSource.destroy();
-  return db;
+  return { ...db, issueKey: () => generateApiKey(tagSecret) };
+}
+
+/** A well-formed key with a valid checksum that no server issued: what an attacker can make. */
+export function madeUpKey(): string {
+  return generateApiKey(randomBytes(32)).key;
 }
 
 function adminConnection(server: URL) {
@@ -97,8 +106,8 @@ export async function seed(db: BenchDatabase, spec: SeedSpec): Promise<Seeded> {
   const passwordHash = bcrypt.hashSync(spec.password, spec.bcryptCost);
   const emails = Array.from({ length: spec.users }, (_, i) => (i === 0 ? "admin@bench.local" : `user${i}@bench.local`));
   const userRows = emails.map((email, i) => [i + 1, email, null, passwordHash, i === 0 ? 1 : 0, 1, toSqlDateTime(new Date(BASE_TIME))]);
-  const admin = generateApiKey();
-  const real = Array.from({ length: spec.realKeys }, () => generateApiKey());
+  const admin = db.issueKey();
+  const real = Array.from({ length: spec.realKeys }, () => db.issueKey());
   const writer = await openWriter(db);
   try {
     await writer.run("UPDATE external_tool_settings SET api_keys_enabled = 1 WHERE id = 1");
@@ -113,7 +122,7 @@ export async function seed(db: BenchDatabase, spec: SeedSpec): Promise<Seeded> {
 /** Adds `total` keys (the given real hashes first, random filler after) with ids from `firstId`; returns the admin key. */
 export async function seedKeysOnly(db: BenchDatabase, users: number, total: number, firstId: number): Promise<{ adminKey: string; ms: number }> {
   const started = Date.now();
-  const admin = generateApiKey();
+  const admin = db.issueKey();
   const writer = await openWriter(db);
   try {
     await insertKeys(writer, users, [admin.hash], total, firstId);

@@ -9,6 +9,7 @@ import { hashApiKey, hashesEqual, parseApiKey } from "./api-key-format";
 import type { Credentials } from "./credentials";
 import type { CachedKey, KeyCache } from "./key-cache";
 import { createKeyLookup, type KeyLookup, type KeyRow } from "./key-lookup";
+import type { KeyTags } from "./key-tags";
 import type { Identity } from "./identity";
 
 export type AuthResult =
@@ -27,6 +28,7 @@ export class Authenticator {
     private readonly lastUsed: LastUsedRecorder,
     private readonly apiKeys: Pick<ApiKeyService, "retirePredecessor">,
     private readonly cache: KeyCache,
+    private readonly keyTags: Pick<KeyTags, "mayHaveIssued">,
   ) {
     this.lookupKey = createKeyLookup(dataSource);
   }
@@ -54,7 +56,12 @@ export class Authenticator {
     const hash = hashApiKey(parsed.key);
     const cached = this.cache.get(hash);
     if (cached) return this.checkKey(cached, now);
-    return this.readKey(hash).then((key) => this.checkKey(key, now));
+    // A key the database is known not to hold, or one this server cannot have issued: no SQL.
+    if (this.cache.isAbsent(hash)) return { ok: false, reason: "INVALID", method: "apikey" };
+    const issued = this.keyTags.mayHaveIssued(parsed);
+    if (issued === false) return { ok: false, reason: "INVALID", method: "apikey" };
+    const key = issued === true ? this.readKey(hash) : issued.then((may) => (may ? this.readKey(hash) : null));
+    return key.then((found) => this.checkKey(found, now));
   }
 
   private checkKey(key: CachedKey | null, now: Date): AuthResult {
@@ -81,7 +88,11 @@ export class Authenticator {
   private async readKey(hash: string): Promise<CachedKey | null> {
     const cacheVersion = this.cache.version;
     const row = await this.lookupKey(hash);
-    if (!row || !hashesEqual(String(row.key_hash), hash)) return null;
+    if (!row) {
+      this.cache.noteAbsent(hash);
+      return null;
+    }
+    if (!hashesEqual(String(row.key_hash), hash)) return null;
     const key = toCachedKey(row);
     if (row.replaces_key_id != null) {
       // First use of a rotated key: the key it replaced stops working before this request ends.

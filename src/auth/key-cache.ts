@@ -38,6 +38,7 @@ export interface KeyCacheOptions {
  */
 export class KeyCache {
   private readonly entries = new Map<string, CachedKey>();
+  private readonly absent = new Set<string>();
   private generation: string | null = null;
   private freshUntil = 0;
   private clears = 0;
@@ -63,6 +64,25 @@ export class KeyCache {
   get(hash: string): CachedKey | undefined {
     if (this.entries.size === 0 || this.now() >= this.freshUntil) return undefined;
     return this.entries.get(hash);
+  }
+
+  /**
+   * Hashes the database had no row for. Such an answer never goes stale, so it needs no poll: a
+   * key is handed out only after its row has committed, and keys never repeat (256 random bits),
+   * so a row could appear for a hash found absent only if someone had presented the key before it
+   * was issued. (Restoring a newer backup over an older database is the exception: restart the
+   * instances after a restore, as after any change made behind the service's back.)
+   * It spares the lookup when a revoked or deleted key is sent again and again, e.g. by a
+   * forgotten cron job. Made-up keys never get this far (src/auth/key-tags.ts).
+   */
+  isAbsent(hash: string): boolean {
+    return this.absent.size !== 0 && this.absent.has(hash);
+  }
+
+  noteAbsent(hash: string): void {
+    if (!this.enabled) return;
+    if (this.absent.size >= this.options.maxEntries) this.absent.delete(this.absent.values().next().value!);
+    this.absent.add(hash);
   }
 
   /** Taken before a database lookup and handed to set(): a row read before a clear is not kept after it. */

@@ -50,6 +50,11 @@ export class ApiKey {
   @Column({ name: "read_only", type: "boolean", default: false })
   readOnly: boolean;
 
+  /** False for a key issued before keys carried a tag (src/auth/key-tags.ts). */
+  @Index("idx_api_keys_tagged")
+  @Column({ type: "boolean", default: true })
+  tagged: boolean;
+
   /** Set on a key made by rotation until its first use retires the key it replaced. */
   @Column({ name: "replaces_key_id", type: "integer", nullable: true })
   replacesKeyId: number | null;

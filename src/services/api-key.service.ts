@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from "typeorm";
-import { generateApiKey } from "../auth/api-key-format";
+import type { GeneratedKey } from "../auth/api-key-format";
+import type { KeyTags } from "../auth/key-tags";
 import { fromSqlBoolean, fromSqlDateTime, toSqlDateTime } from "../db/data-source";
 import { ApiKey, DESCRIPTION_MAX_LENGTH } from "../entities/api-key.entity";
 import { expiryFor } from "../entities/external-tool-settings.entity";
@@ -76,6 +77,8 @@ export class ApiKeyService {
     private readonly idempotency: IdempotencyService,
     /** Revoking writes bump it in their transaction and wait for every instance's key cache. */
     private readonly revocations: Pick<RevocationEpoch, "bump" | "settled">,
+    /** Makes the keys: they carry this server's tag. */
+    private readonly keyTags: Pick<KeyTags, "issue">,
     /** totalCount memo; cleared by every key write below. */
     readonly counts: CountCache = new CountCache(),
   ) {}
@@ -103,13 +106,15 @@ export class ApiKeyService {
   ): Promise<GeneratedKeyResult> {
     const description = normaliseDescription(input.description);
     const readOnly = input.readOnly ?? false;
+    // Before the transaction: the first call reads the tag secret, and SQLite has one connection.
+    const fresh = await this.keyTags.issue();
     let made: ApiKey | null = null;
     const { result, replayed } = await this.changingKeys(this.idempotency.run(
       { userId: actor.userId, operation: "generateApiKey", idempotencyKey: input.idempotencyKey, args: { description, readOnly } },
       async (manager) => {
         const settings = await this.settings.get(manager);
         if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
-        const created = await insertKey(manager, { ownerId: actor.userId, description, readOnly, expiresAt: expiryFor(settings.apiKeyExpiration, now), replacesKeyId: null, now });
+        const created = await insertKey(manager, fresh, { ownerId: actor.userId, description, readOnly, expiresAt: expiryFor(settings.apiKeyExpiration, now), replacesKeyId: null, now });
         await this.audit.record(
           { action: AuditAction.API_KEY_GENERATED, actor, keyId: created.id, at: now, detail: `${readOnly ? "read-only " : ""}key ${created.hint}${created.expiresAt ? `, expires ${created.expiresAt.toISOString()}` : ", never expires"}` },
           manager,
@@ -135,6 +140,7 @@ export class ApiKeyService {
     }
     const oldId = parseId(input.id);
     if (oldId === null) throw new NotFoundError("No API key with this id.");
+    const fresh = await this.keyTags.issue();
     let made: ApiKey | null = null;
     const { result, replayed } = await this.revoking(this.idempotency.run(
       { userId: actor.userId, operation: "rotateApiKey", idempotencyKey: input.idempotencyKey, args: { id: oldId, overlapSeconds } },
@@ -144,7 +150,7 @@ export class ApiKeyService {
         if (!old || (old.ownerId !== actor.userId && !actor.isAdmin)) throw new NotFoundError("No API key with this id.");
         const settings = await this.settings.get(manager);
         if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
-        const created = await insertKey(manager, {
+        const created = await insertKey(manager, fresh, {
           ownerId: old.ownerId,
           description: old.description,
           readOnly: old.readOnly,
@@ -314,9 +320,9 @@ export class ApiKeyService {
 
 async function insertKey(
   manager: EntityManager,
+  { key, hash, hint }: GeneratedKey,
   fields: { ownerId: number; description: string | null; readOnly: boolean; expiresAt: Date | null; replacesKeyId: number | null; now: Date },
 ): Promise<{ key: string; id: number; hint: string; expiresAt: Date | null }> {
-  const { key, hash, hint } = generateApiKey();
   const inserted = await manager.getRepository(ApiKey).insert({
     ownerId: fields.ownerId,
     keyHash: hash,

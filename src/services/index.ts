@@ -1,5 +1,6 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
+import { KeyTags } from "../auth/key-tags";
 import type { Config } from "../config";
 import { ApiKeyService } from "./api-key.service";
 import { AuditService } from "./audit.service";
@@ -19,13 +20,16 @@ export interface Services {
   keyRetention: KeyRetentionService;
   /** Revocation generation and the key cache it guards (the server polls; every process bumps). */
   revocations: RevocationEpoch;
+  /** The tag secret every issued key carries, and the in-memory check of presented keys against it. */
+  keyTags: KeyTags;
 }
 
 export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { bcryptCost?: number } = {}): Services {
   const audit = new AuditService(dataSource, logger);
   const settings = new SettingsService(dataSource, audit);
   const revocations = new RevocationEpoch(dataSource, { windowMs: config.keyCacheWindowMs, maxEntries: config.keyCacheMaxEntries }, logger);
-  const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations);
+  const keyTags = new KeyTags(dataSource, (error) => logger.warn({ err: error }, "could not check for untagged keys; untagged keys are still looked up"));
+  const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations, keyTags);
   return {
     audit,
     settings,
@@ -34,5 +38,6 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     lastUsed: new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger),
     keyRetention: new KeyRetentionService(dataSource, settings, audit, apiKeys.counts),
     revocations,
+    keyTags,
   };
 }

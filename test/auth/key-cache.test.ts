@@ -113,4 +113,24 @@ describe("KeyCache (revocation-safe key lookups)", () => {
     expect(cache.size).toBe(0);
     expect(cache.get("h1")).toBeUndefined();
   });
+
+  test("remembered absences: kept across revocations and stale windows, bounded, oldest out first", async () => {
+    const { cache, state } = cacheUnderTest(100, 2);
+    expect(cache.isAbsent("gone1")).toBe(false);
+    cache.noteAbsent("gone1");
+    state.generation = "1";
+    await cache.poll(); // a revocation anywhere: cached keys go, absences stay (no row can appear for them)
+    cache.clear();
+    state.now = 10_000; // no poll for a long time: cached keys are stale, absences are not
+    expect(cache.isAbsent("gone1")).toBe(true);
+    cache.noteAbsent("gone2");
+    cache.noteAbsent("gone3");
+    expect([cache.isAbsent("gone1"), cache.isAbsent("gone2"), cache.isAbsent("gone3")]).toEqual([false, true, true]);
+  });
+
+  test("window 0: no absence is remembered either", () => {
+    const { cache } = cacheUnderTest(0);
+    cache.noteAbsent("gone");
+    expect(cache.isAbsent("gone")).toBe(false);
+  });
 });

@@ -1,8 +1,8 @@
-import { generateApiKey } from "../../src/auth/api-key-format";
 import { QueryFailedError } from "typeorm";
 import { createKeyLookup, SQLITE_KEY_LOOKUP_SQL } from "../../src/auth/key-lookup";
 import { toSqlDateTime } from "../../src/db/data-source";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { issueTestKey } from "../support/keys";
 
 /** The hot path's one statement, on a table the optimizer has statistics for (ANALYZE ran). */
 describe("key lookup statement", () => {
@@ -16,7 +16,7 @@ describe("key lookup statement", () => {
       await db.dataSource.query("INSERT INTO users (id, email, password_hash, is_admin, active, created_at) VALUES (?, ?, 'x', 0, 1, ?)", [u, `user${u}@example.org`, now]);
     }
     for (let i = 0; i < 200; i++) {
-      const generated = generateApiKey();
+      const generated = issueTestKey();
       keys.push(generated);
       await db.dataSource.query("INSERT INTO api_keys (owner_id, key_hash, hint, created_at) VALUES (?, ?, ?, ?)", [1 + (i % 5), generated.hash, generated.hint, now]);
     }
@@ -36,7 +36,7 @@ describe("key lookup statement", () => {
 
   test("unknown hash: no row", async () => {
     const lookup = createKeyLookup(db.dataSource);
-    await expect(lookup(generateApiKey().hash)).resolves.toBeUndefined();
+    await expect(lookup(issueTestKey().hash)).resolves.toBeUndefined();
   });
 
   test("SQLite: the cast hash still searches the unique index, then the owner by primary key", async () => {

@@ -1,7 +1,7 @@
 import { SYSTEM_ACTOR } from "../../src/entities/audit-event.entity";
-import { generateApiKey } from "../../src/auth/api-key-format";
 import { countQueries, type QueryCounter } from "../../src/db/query-counter";
 import { startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
+import { madeUpKey } from "../support/keys";
 
 /**
  * The hot path's budget (issue 4): at most one SQL statement per key-authenticated request, no
@@ -76,9 +76,16 @@ describe("SQL statements per authenticated request (key cache on)", () => {
     await expect(statementsFor(10, send, 401)).resolves.toEqual({ statements: 0, writes: 0 });
   });
 
-  test("well-formed unknown key: 401 after exactly one lookup", async () => {
-    const send = async () => (await app.graphql("{ me { id } }", undefined, viaKey(generateApiKey().key))).status;
-    await expect(statementsFor(10, send, 401)).resolves.toEqual({ statements: 10, writes: 0 });
+  test("made-up key (well formed, valid checksum, no valid tag): 401 without any SQL", async () => {
+    const send = async () => (await app.graphql("{ me { id } }", undefined, viaKey(madeUpKey()))).status;
+    await expect(statementsFor(10, send, 401)).resolves.toEqual({ statements: 0, writes: 0 });
+  });
+
+  test("deleted key sent again and again: one lookup, then none", async () => {
+    const { key: gone, id } = await app.generateKey(alice);
+    await app.services.apiKeys.revoke(SYSTEM_ACTOR, [id]);
+    const send = async () => (await app.graphql("{ me { id } }", undefined, viaKey(gone))).status;
+    await expect(statementsFor(10, send, 401)).resolves.toEqual({ statements: 1, writes: 0 });
   });
 
   test("revoked key: 401 on the very next request, though its lookup was cached", async () => {
@@ -107,5 +114,17 @@ describe("SQL statements per authenticated request (key cache off)", () => {
     const counter = countQueries(app.db.dataSource);
     for (let i = 0; i < 10; i++) await expect(app.graphql("{ me { id email } }", undefined, viaKey(key)).then((r) => r.status)).resolves.toBe(200);
     expect(counter.snapshot()).toMatchObject({ statements: 10, writes: 0 });
+  });
+
+  test("deleted key: one lookup per request (nothing remembered), made-up key: none", async () => {
+    const bob = await app.createUser("bob@example.org");
+    await app.setKeysEnabled(true);
+    const { key, id } = await app.generateKey(bob);
+    await app.services.apiKeys.revoke(SYSTEM_ACTOR, [id]);
+    const counter = countQueries(app.db.dataSource);
+    for (let i = 0; i < 5; i++) await expect(app.graphql("{ me { id } }", undefined, viaKey(key)).then((r) => r.status)).resolves.toBe(401);
+    expect(counter.snapshot()).toMatchObject({ statements: 5, writes: 0 });
+    for (let i = 0; i < 5; i++) await expect(app.graphql("{ me { id } }", undefined, viaKey(madeUpKey())).then((r) => r.status)).resolves.toBe(401);
+    expect(counter.snapshot()).toMatchObject({ statements: 5, writes: 0 });
   });
 });

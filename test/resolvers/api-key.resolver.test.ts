@@ -46,7 +46,7 @@ describe("API key resolver", () => {
       const result = await app.graphql(GENERATE, { description: "laptop" }, as(alice));
       expect(result.status).toBe(200);
       const generated = result.body.data.generateApiKey;
-      expect(generated.key).toMatch(/^xta_[0-9A-Za-z]{49}$/);
+      expect(generated.key).toMatch(/^xta_[0-9A-Za-z]{57}$/);
       expect(generated.apiKey).toMatchObject({ description: "laptop", expiresAt: null, lastUsedAt: null, readOnly: false, expired: false, owner: { email: alice.email } });
       expect(generated.apiKey.hint).toBe(generated.key.slice(0, 8) + "…");
       expect(Math.abs(new Date(generated.apiKey.createdAt).getTime() - Date.now())).toBeLessThan(10_000);

@@ -62,8 +62,14 @@ describe("several instances sharing one database", () => {
   });
 
   test("lastUsedAt updates from both instances are kept", async () => {
-    const one = (await post(a, "mutation { generateApiKey(description: \"used on A\") { key apiKey { id } } }", admin)).body.data.generateApiKey;
-    const two = (await post(b, "mutation { generateApiKey(description: \"used on B\") { key apiKey { id } } }", admin)).body.data.generateApiKey;
+    const generate = async (server: ChildServer, description: string) => {
+      const result = await post(server, "mutation ($description: String) { generateApiKey(description: $description) { key apiKey { id } } }", admin, { description });
+      // Named on failure: a bare "cannot read generateApiKey of null" once hid the cause here.
+      if (!result.body.data?.generateApiKey) throw new Error(`generateApiKey: HTTP ${result.status} ${JSON.stringify(result.body.errors)}`);
+      return result.body.data.generateApiKey;
+    };
+    const one = await generate(a, "used on A");
+    const two = await generate(b, "used on B");
     expect((await post(a, "{ me { email } }", keyAuth(one.key))).status).toBe(200);
     expect((await post(b, "{ me { email } }", keyAuth(two.key))).status).toBe(200);
     // Each instance writes its own pending uses (flush every 200 ms here); neither overwrites the other.

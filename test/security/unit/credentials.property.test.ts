@@ -1,5 +1,6 @@
 import fc from "fast-check";
-import { API_KEY_LENGTH, generateApiKey, LEGACY_PREFIX, parseApiKey } from "../../../src/auth/api-key-format";
+import { API_KEY_LENGTH, LEGACY_PREFIX, parseApiKey } from "../../../src/auth/api-key-format";
+import { issueTestKey } from "../../support/keys";
 import { MAX_CREDENTIAL_HEADER_LENGTH, parseCredentials, type Credentials } from "../../../src/auth/credentials";
 
 const RUNS = { numRuns: 2000 };
@@ -113,15 +114,17 @@ describe("key parser, property-based (fast-check)", () => {
   });
 
   test("random well-shaped keys (right prefix, length and alphabet) are refused by the checksum", () => {
-    const accepted = fc.sample(fc.stringMatching(/^xta_[0-9A-Za-z]{49}$/), 5000).filter((candidate) => parseApiKey(candidate).ok);
-    expect(accepted.length).toBeLessThanOrEqual(1); // 2^-32 each: in practice none
+    for (const shape of [/^xta_[0-9A-Za-z]{49}$/, /^xta_[0-9A-Za-z]{57}$/]) {
+      const accepted = fc.sample(fc.stringMatching(shape), 5000).filter((candidate) => parseApiKey(candidate).ok);
+      expect(accepted.length).toBeLessThanOrEqual(1); // 2^-32 each: in practice none
+    }
   });
 
   test("every single-character change to a real key is detected", () => {
     const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     fc.assert(
       fc.property(fc.integer({ min: 4, max: API_KEY_LENGTH - 1 }), fc.integer({ min: 1, max: 61 }), (position, shift) => {
-        const { key } = generateApiKey();
+        const { key } = issueTestKey();
         const replaced = alphabet[(alphabet.indexOf(key[position]) + shift) % 62];
         const changed = key.slice(0, position) + replaced + key.slice(position + 1);
         expect(parseApiKey(changed)).toEqual({ ok: false, reason: "MALFORMED" });
@@ -133,12 +136,12 @@ describe("key parser, property-based (fast-check)", () => {
   test("prefixes, truncation and extra characters around a real key: refused, legacy prefix named", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 10 }), (extra, cut) => {
-        const { key } = generateApiKey();
+        const { key } = issueTestKey();
         expect(parseApiKey(LEGACY_PREFIX + key)).toEqual({ ok: false, reason: "LEGACY_PREFIX" });
         expect(parseApiKey(key + extra).ok).toBe(false);
         expect(parseApiKey(extra + key).ok).toBe(false);
         expect(parseApiKey(key.slice(0, -cut)).ok).toBe(false);
-        expect(parseApiKey(key)).toEqual({ ok: true, key });
+        expect(parseApiKey(key)).toEqual({ ok: true, key, tagged: true });
       }),
       { numRuns: 500 },
     );
