@@ -51,6 +51,14 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/**
+ * The request headers Apollo itself reads: the body's type and CSRF prevention's preflight
+ * headers (@apollo/server's preventCsrf), the response type negotiation (accept), and the inline
+ * trace switch. Only these are handed over: copying every header cost work on each request, and
+ * this way the credentials (Authorization, apikey) never enter Apollo's request object at all.
+ */
+const APOLLO_REQUEST_HEADERS = ["content-type", "accept", "apollo-require-preflight", "x-apollo-operation-name", "apollo-federation-include-trace"] as const;
+
 /** Keeps a 100 KB Authorization header answerable with a clean 401 instead of Node's 431. */
 const MAX_HEADER_BYTES = 256 * 1024;
 
@@ -135,7 +143,8 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     }
 
     const requestHeaders = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) {
+    for (const name of APOLLO_REQUEST_HEADERS) {
+      const value = req.headers[name];
       if (value !== undefined) requestHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
     }
     const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp, operation: log.operation };

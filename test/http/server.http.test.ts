@@ -78,6 +78,25 @@ describe("HTTP server", () => {
     expect(result.text).toMatch(/CSRF|content-type/i);
   });
 
+  test("GET without a preflight header is refused by CSRF prevention; either preflight header lets it through", async () => {
+    const url = `${base()}/graphql?query=${encodeURIComponent("{ externalToolSettings { apiKeysEnabled } }")}`;
+    const bare = await fetch(url);
+    expect(bare.status).toBe(400);
+    await expect(bare.text()).resolves.toMatch(/CSRF/);
+    for (const header of ["apollo-require-preflight", "x-apollo-operation-name"]) {
+      const passed = await fetch(url, { headers: { [header]: "1" } });
+      expect({ header, status: passed.status }).toEqual({ header, status: 200 });
+    }
+  });
+
+  test("accept: application/graphql-response+json is answered in that type; the default is application/json", async () => {
+    const body = JSON.stringify({ query: "{ externalToolSettings { apiKeysEnabled } }" });
+    const negotiated = await app.post(body, { "content-type": "application/json", accept: "application/graphql-response+json" });
+    expect(negotiated.headers.get("content-type")).toMatch(/^application\/graphql-response\+json/);
+    const plain = await app.post(body, { "content-type": "application/json" });
+    expect(plain.headers.get("content-type")).toMatch(/^application\/json/);
+  });
+
   test("GET queries with credentials work, mutations over GET are refused", async () => {
     const authorization = "Basic " + Buffer.from(`${alice.email}:${alice.password}`).toString("base64");
     const query = encodeURIComponent("{ me { email } }");
