@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GraphQLFormattedError } from "graphql";
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -52,12 +52,12 @@ export interface App {
 }
 
 /**
- * The request headers Apollo itself reads: the body's type and CSRF prevention's preflight
- * headers (@apollo/server's preventCsrf), the response type negotiation (accept), and the inline
- * trace switch. Only these are handed over: copying every header cost work on each request, and
+ * The request headers Apollo itself reads with the plugins installed here: the body's type and
+ * CSRF prevention's preflight headers (@apollo/server's preventCsrf), and the response type
+ * negotiation (accept). Only these are handed over: copying every header cost work on each request, and
  * this way the credentials (Authorization, apikey) never enter Apollo's request object at all.
  */
-const APOLLO_REQUEST_HEADERS = ["content-type", "accept", "apollo-require-preflight", "x-apollo-operation-name", "apollo-federation-include-trace"] as const;
+const APOLLO_REQUEST_HEADERS = ["content-type", "accept", "apollo-require-preflight", "x-apollo-operation-name"] as const;
 
 /** Keeps a 100 KB Authorization header answerable with a clean 401 instead of Node's 431. */
 const MAX_HEADER_BYTES = 256 * 1024;
@@ -95,8 +95,9 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     parseOptions: limits.parseOptions,
     formatError: (formatted, error) => maskError(formatted, error, logger),
     // No @cacheControl hints in this schema: Apollo's default cache-control plugin would only wrap
-    // every field resolver for nothing.
-    plugins: [requestHooks, ApolloServerPluginCacheControlDisabled(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
+    // every field resolver for nothing. Not a federation subgraph: the default inline-trace plugin
+    // would only run an async no-op on every request.
+    plugins: [requestHooks, ApolloServerPluginCacheControlDisabled(), ApolloServerPluginInlineTraceDisabled(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
   });
   await apollo.start();
   // Now, not on the first request: a database without the tag secret (migrations not run) fails here.
