@@ -1,4 +1,4 @@
-import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
+import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GraphQLFormattedError } from "graphql";
 import { randomUUID } from "node:crypto";
@@ -25,8 +25,9 @@ import { AuthGate } from "./security/auth-gate";
 import { AuthThrottle } from "./security/auth-throttle";
 import { clientIp } from "./security/client-ip";
 import { applyCors } from "./security/cors";
-import { isDatabaseUnavailable, markUnavailableAs503 } from "./security/database-faults";
-import { graphqlLimits, hideFieldSuggestions } from "./security/graphql-limits";
+import { isDatabaseUnavailable } from "./security/database-faults";
+import { graphqlLimits, withoutFieldSuggestions } from "./security/graphql-limits";
+import { type OperationInfo, OperationNames } from "./operation-names";
 import { Metrics } from "./metrics";
 import { KNOWN_ROUTES } from "./routes";
 import { createSchema } from "./schema";
@@ -88,6 +89,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
   const gate = new AuthGate(authenticator, throttle);
   const limits = graphqlLimits(security.graphql);
+  const operations = new OperationNames(limits.parseOptions);
   const accessLog = createAccessLog(logger);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(services),
@@ -100,11 +102,11 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     csrfPrevention: true,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    formatError: (formatted, error) => maskError(formatted, error, logger),
+    formatError: (formatted, error) => withoutFieldSuggestions(maskError(formatted, error, logger)),
     // No @cacheControl hints in this schema: Apollo's default cache-control plugin would only wrap
     // every field resolver for nothing. Not a federation subgraph: the default inline-trace plugin
     // would only run an async no-op on every request.
-    plugins: [requestHooks, ApolloServerPluginCacheControlDisabled(), ApolloServerPluginInlineTraceDisabled(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
+    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginInlineTraceDisabled(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
   });
   await apollo.start();
   // Now, not on the first request: a database without the tag secret (migrations not run) fails here.
@@ -155,13 +157,28 @@ export async function createApp({ config, dataSource, logger, services, metrics:
       const value = req.headers[name];
       if (value !== undefined) requestHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
     }
-    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp, operation: log.operation };
+    log.operation = operationOf(body, search);
+    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers: requestHeaders, search, body },
       context: async () => context,
     });
     if (response.status === 401) response.headers.set("www-authenticate", challenge);
+    if (hasUnavailableError(response)) response.status = 503;
     await writeGraphQLResponse(res, response, headers);
+  }
+
+  /** The operation a POST body or a GET query string names, for the access line and the metrics. */
+  function operationOf(body: unknown, search: string): OperationInfo | null {
+    if (body !== null && typeof body === "object" && !Array.isArray(body)) {
+      const { query, operationName } = body as { query?: unknown; operationName?: unknown };
+      return operations.of(query, operationName);
+    }
+    if (body === undefined && search) {
+      const params = new URLSearchParams(search);
+      return operations.of(params.get("query") ?? undefined, params.get("operationName") ?? undefined);
+    }
+    return null;
   }
 
   async function handleReady(res: ServerResponse, headers: string[]): Promise<void> {
@@ -177,7 +194,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
 
   const httpServer = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const started = process.hrtime.bigint();
-    const log: RequestLog = { requestId: randomUUID(), clientIp: clientIp(req, security.trustProxy), identity: null, operation: {} };
+    const log: RequestLog = { requestId: randomUUID(), clientIp: clientIp(req, security.trustProxy), identity: null, operation: null };
     // Every response's headers, as one flat list for one writeHead: Node's per-response header
     // map (a setHeader per header) cost twice as many instructions as the same headers as a list.
     const headers = [...baseHeaders, "x-request-id", log.requestId];
@@ -185,7 +202,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     const done = () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const path = rawPath(req.url);
-      metrics.observeRequest(path, log.operation.name ?? undefined, res.statusCode, durationMs / 1000);
+      metrics.observeRequest(path, log.operation?.name ?? undefined, res.statusCode, durationMs / 1000);
       accessLog({
         requestId: log.requestId,
         method: req.method,
@@ -198,8 +215,8 @@ export async function createApp({ config, dataSource, logger, services, metrics:
         authMethod: log.identity?.method,
         keyId: log.identity?.keyId ?? undefined,
         authFailure: log.reason,
-        operationName: log.operation.name ?? undefined,
-        operationType: log.operation.type,
+        operationName: log.operation?.name ?? undefined,
+        operationType: log.operation?.type,
         throttled: log.throttled,
       });
     };
@@ -298,35 +315,28 @@ interface RequestLog {
   clientIp: string;
   identity: Identity | null;
   reason?: AuthFailureReason;
-  operation: Context["operation"];
+  operation: OperationInfo | null;
   throttled?: boolean;
 }
 
-// Apollo awaits every hook it calls; an already-settled promise, shared by all requests, is the
-// cheapest thing to hand it (an async function would allocate a promise per call).
-const SETTLED = Promise.resolve();
-
 /**
- * Every per-request hook of the app in one plugin, with one stateless listener shared by all
- * requests: Apollo awaits each plugin's listener at every stage of every request, so each extra
- * plugin, and each hook, is paid on the hot path. didEncounterErrors runs only for a response
- * with errors.
+ * A response whose errors include SERVICE_UNAVAILABLE (maskError gives that code to errors from an
+ * unreachable database) is an HTTP 503, so load balancers and clients retry elsewhere or later.
+ * Apollo takes a status from errors only through `extensions.http`, which it reads before
+ * formatError runs, and setting it earlier would need a request plugin whose hooks Apollo awaits
+ * at every stage of every request; so the encoded response is checked here instead. The text
+ * test is a pre-filter (a key description could hold the word); only a body that contains it is
+ * parsed to look at its errors' codes.
  */
-const requestListener: GraphQLRequestListener<Context> = {
-  // The access log line names the operation.
-  didResolveOperation({ contextValue, operation, operationName }) {
-    contextValue.operation.name = operationName ?? null;
-    if (operation) contextValue.operation.type = operation.operation;
-    return SETTLED;
-  },
-  didEncounterErrors({ errors }) {
-    hideFieldSuggestions(errors);
-    markUnavailableAs503(errors);
-    return SETTLED;
-  },
-};
-const LISTENER = Promise.resolve(requestListener);
-const requestHooks: ApolloServerPlugin<Context> = { requestDidStart: () => LISTENER };
+function hasUnavailableError(response: HTTPGraphQLResponse): boolean {
+  if (response.body.kind !== "complete" || !response.body.string.includes('"SERVICE_UNAVAILABLE"')) return false;
+  try {
+    const { errors } = JSON.parse(response.body.string) as { errors?: Array<{ extensions?: { code?: unknown } }> };
+    return Array.isArray(errors) && errors.some((error) => error?.extensions?.code === "SERVICE_UNAVAILABLE");
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Path and query string of the request target. A bare known path (every scripted POST) is taken as

@@ -97,6 +97,17 @@ describe("HTTP server", () => {
     expect(plain.headers.get("content-type")).toMatch(/^application\/json/);
   });
 
+  test("data that merely mentions SERVICE_UNAVAILABLE is not a 503", async () => {
+    await app.setKeysEnabled(true);
+    // The JSON body then holds "SERVICE_UNAVAILABLE" as a value: the text pre-filter matches, the errors do not.
+    const generated = await app.graphql('mutation { generateApiKey(description: "SERVICE_UNAVAILABLE") { apiKey { description } } }', undefined, basic(alice.email, alice.password));
+    expect(generated.status).toBe(200);
+    expect(generated.body.data.generateApiKey.apiKey.description).toBe("SERVICE_UNAVAILABLE");
+    const listed = await app.graphql("{ myApiKeys { description } }", undefined, basic(alice.email, alice.password));
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.myApiKeys).toEqual([{ description: "SERVICE_UNAVAILABLE" }]);
+  });
+
   test("GET queries with credentials work, mutations over GET are refused", async () => {
     const authorization = "Basic " + Buffer.from(`${alice.email}:${alice.password}`).toString("base64");
     const query = encodeURIComponent("{ me { email } }");
