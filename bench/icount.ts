@@ -10,7 +10,9 @@
  * Flags (or env): --requests n (ICOUNT_REQUESTS, 3000), --warmup n (ICOUNT_WARMUP, 12000),
  * --targets list (ICOUNT_TARGETS, baseline-http,baseline-apollo,apollo-lean,service,service-nocache;
  * also service-typename: the service answering `{ __typename }`, no resolver run),
- * --out dir (bench/results).
+ * --servers-dir dir (ICOUNT_SERVERS_DIR): measure compiled servers from there instead of building
+ * (an ablation: a copy of .bench-build/ with one part patched out, kept inside the project so
+ * its requires still find node_modules), --out dir (bench/results).
  */
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
@@ -44,8 +46,8 @@ export interface IcountResult {
   unexpected: number;
 }
 
-export async function runIcount(options: { requests: number; warmup: number; targets: string[] }): Promise<IcountResult[]> {
-  if (!compiledServersDir()) throw new Error("bench:icount measures the compiled servers; unset BENCH_TS_NODE");
+export async function runIcount(options: { requests: number; warmup: number; targets: string[]; serversDir?: string }): Promise<IcountResult[]> {
+  if (!options.serversDir && !compiledServersDir()) throw new Error("bench:icount measures the compiled servers; unset BENCH_TS_NODE");
   const db = await createBenchDatabase("sqlite", "icount");
   const results: IcountResult[] = [];
   try {
@@ -59,6 +61,7 @@ export async function runIcount(options: { requests: number; warmup: number; tar
       const server = await startServer(`icount-${name}`, spec.file, { ...TIMERS_OUT_OF_THE_COUNT, BENCH_LOG_FILE: path.join(outDir, "access.log"), DATABASE_URL: db.url, ...spec.env }, {
         wrapper: ["valgrind", "--tool=callgrind", `--callgrind-out-file=${outDir}/callgrind.%p`],
         startTimeoutMs: 300_000,
+        serversDir: options.serversDir,
       });
       try {
         const body = JSON.stringify({ query: spec.query });
@@ -129,12 +132,12 @@ function readDump(outDir: string, pid: number): { total: number; compile: number
   return { total, compile: compile ? Number(compile[1].replace(/,/g, "")) : 0 };
 }
 
-function report(results: IcountResult[], options: { requests: number; warmup: number }): string {
+function report(results: IcountResult[], options: { requests: number; warmup: number; serversDir?: string }): string {
   const byName = new Map(results.map((r) => [r.target, r.instructionsPerRequest]));
   const lines = [
     `# Instructions per request (callgrind) ${new Date().toISOString()}`,
     "",
-    `Node ${process.version}; SQLite, 1,000 keys; ${options.warmup} warm-up requests, then ${options.requests} measured (10 connections). User-space instructions of the server process, Turbofan's background compilation subtracted; kernel time not counted.`,
+    `Node ${process.version}; SQLite, 1,000 keys; ${options.warmup} warm-up requests, then ${options.requests} measured (10 connections). User-space instructions of the server process, Turbofan's background compilation subtracted; kernel time not counted.${options.serversDir ? ` Servers from ${path.relative(process.cwd(), options.serversDir)} (an ablation), not this build.` : ""}`,
     "",
     "| target | k instructions / request | compile (subtracted) | unexpected answers |",
     "|---|---|---|---|",
@@ -154,6 +157,7 @@ if (require.main === module) {
     requests: Number(arg("requests", "ICOUNT_REQUESTS", "3000")),
     warmup: Number(arg("warmup", "ICOUNT_WARMUP", "12000")),
     targets: arg("targets", "ICOUNT_TARGETS", "baseline-http,baseline-apollo,apollo-lean,service,service-nocache").split(","),
+    serversDir: arg("servers-dir", "ICOUNT_SERVERS_DIR", "") || undefined,
   };
   const out = arg("out", "ICOUNT_OUT", path.join(__dirname, "results"));
   runIcount(options)

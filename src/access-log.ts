@@ -1,5 +1,6 @@
 import pino, { type Logger } from "pino";
 import type { AuthFailureReason } from "./errors";
+import { KNOWN_ROUTES } from "./routes";
 
 /**
  * One line per HTTP request. Every field is chosen by the server; none can hold a secret. Only
@@ -47,22 +48,33 @@ export function createAccessLog(logger: Logger): AccessLog {
   const levelPrefix = (internals[symbols.lsCacheSym] as Record<number, string> | undefined)?.[30];
   if (!stream || stream[symbols.needsMetadataGsym] || internals[symbols.mixinSym] || !asJson || !timestamp || levelPrefix === undefined) return generic;
 
-  // quoted(): fields whose alphabet cannot hold anything JSON escapes (see the interface);
-  // jsonString(): fields a client or an admin can put text into.
+  // Fields whose alphabet cannot hold anything JSON escapes (see the interface) are quoted as they
+  // are; jsonString() for the fields a client or an admin can put text into. The same email comes
+  // again and again (a script's key), so its JSON form is kept from the previous line.
+  const chindings = internals[symbols.chindingsSym] as string;
+  const end = ',"msg":"request"' + (internals[symbols.endSym] as string);
+  let lastEmail = "";
+  let lastEmailJson = '""';
   const format = (entry: AccessLogEntry, time: string): string => {
-    let line = `${levelPrefix}${time}${internals[symbols.chindingsSym] as string},"requestId":${quoted(entry.requestId)}`;
-    if (entry.method !== undefined) line += `,"method":${quoted(entry.method)}`;
-    if (entry.path !== undefined) line += `,"path":${jsonString(entry.path)}`;
-    line += `,"status":${entry.status},"durationMs":${entry.durationMs},"clientIp":${quoted(entry.clientIp)}`;
-    if (entry.userId !== undefined) line += `,"userId":${entry.userId}`;
-    if (entry.email !== undefined) line += `,"email":${jsonString(entry.email)}`;
-    if (entry.authMethod !== undefined) line += `,"authMethod":${quoted(entry.authMethod)}`;
-    if (entry.keyId !== undefined) line += `,"keyId":${entry.keyId}`;
-    if (entry.authFailure !== undefined) line += `,"authFailure":${quoted(entry.authFailure)}`;
-    if (entry.operationName !== undefined) line += `,"operationName":${quoted(entry.operationName)}`;
-    if (entry.operationType !== undefined) line += `,"operationType":${quoted(entry.operationType)}`;
-    if (entry.throttled !== undefined) line += `,"throttled":${entry.throttled}`;
-    return `${line},"msg":"request"${internals[symbols.endSym] as string}`;
+    let line = levelPrefix + time + chindings + ',"requestId":"' + entry.requestId + '"';
+    if (entry.method !== undefined) line += ',"method":"' + entry.method + '"';
+    if (entry.path !== undefined) line += ',"path":' + (KNOWN_ROUTES.has(entry.path) ? '"' + entry.path + '"' : jsonString(entry.path));
+    line += ',"status":' + entry.status + ',"durationMs":' + entry.durationMs + ',"clientIp":"' + entry.clientIp + '"';
+    if (entry.userId !== undefined) line += ',"userId":' + entry.userId;
+    if (entry.email !== undefined) {
+      if (entry.email !== lastEmail) {
+        lastEmail = entry.email;
+        lastEmailJson = jsonString(entry.email);
+      }
+      line += ',"email":' + lastEmailJson;
+    }
+    if (entry.authMethod !== undefined) line += ',"authMethod":"' + entry.authMethod + '"';
+    if (entry.keyId !== undefined) line += ',"keyId":' + entry.keyId;
+    if (entry.authFailure !== undefined) line += ',"authFailure":"' + entry.authFailure + '"';
+    if (entry.operationName !== undefined) line += ',"operationName":"' + entry.operationName + '"';
+    if (entry.operationType !== undefined) line += ',"operationType":"' + entry.operationType + '"';
+    if (entry.throttled !== undefined) line += ',"throttled":' + entry.throttled;
+    return line + end;
   };
   const time = ',"time":"2026-01-01T00:00:00.000Z"';
   if (!ACCESS_LOG_SAMPLES.every((sample) => asJson.call(logger, sample, "request", 30, time) === format(sample, time))) return generic;
@@ -90,11 +102,6 @@ export const ACCESS_LOG_SAMPLES: AccessLogEntry[] = [
   },
   { requestId: "r", method: "GET", path: '/a"b\\c\u0001\u2028', status: 429, durationMs: 0, clientIp: "::1", authFailure: "INVALID", throttled: true },
 ];
-
-/** A string JSON needs no escape for, as JSON.stringify would write it. */
-function quoted(value: string): string {
-  return `"${value}"`;
-}
 
 /** What JSON.stringify would escape in a string (lone surrogates included, so any surrogate). */
 const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;

@@ -10,9 +10,20 @@ export class CounterTally<L extends string> {
 
   /** `key` must identify `labels` (the caller builds it from the same values, more cheaply). */
   add(key: string, labels: () => Record<L, string>): void {
-    const entry = this.pending.get(key);
-    if (entry) entry.count++;
-    else this.pending.set(key, { labels: labels(), count: 1 });
+    this.counter(key, labels).count++;
+  }
+
+  /**
+   * The running count of one label set, to increment directly: a caller that sees the same label
+   * set again and again keeps it and skips building the key. It stays valid: drains zero it, never remove it.
+   */
+  counter(key: string, labels: () => Record<L, string>): { count: number } {
+    let entry = this.pending.get(key);
+    if (!entry) {
+      entry = { labels: labels(), count: 0 };
+      this.pending.set(key, entry);
+    }
+    return entry;
   }
 
   /** Moves the counts into the counter; call from its `collect`. */

@@ -6,6 +6,7 @@ import type { DataSource } from "typeorm";
 import type { Credentials } from "./auth/credentials";
 import type { AuthResult } from "./auth/authenticator";
 import { toSqlDateTime } from "./db/data-source";
+import { KNOWN_ROUTES } from "./routes";
 import { CounterTally, OneLabelHistogram } from "./metrics-tally";
 import type { LastUsedRecorder } from "./services/last-used-recorder";
 
@@ -13,8 +14,6 @@ import type { LastUsedRecorder } from "./services/last-used-recorder";
 const MAX_OPERATION_LABELS = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const ACTIVE_KEYS_CACHE_MS = 5_000;
-/** Every path the server answers; anything else is 404 (and counted as route "other"). */
-export const KNOWN_ROUTES: ReadonlySet<string> = new Set(["/graphql", "/healthz", "/readyz", "/metrics"]);
 
 export interface MetricsOptions {
   /** A registry of this app's own; a fresh one by default, never prom-client's global one. */
@@ -36,6 +35,9 @@ export class Metrics {
   private readonly duration: OneLabelHistogram;
   private readonly requestTally = new CounterTally<"route" | "operation" | "status">();
   private readonly authTally = new CounterTally<"method" | "outcome" | "reason">();
+  /** The series the request path hits over and over, kept to skip building its key (observeRequest, observeAuth). */
+  private lastRequestSeries: { route: string; label: string; status: number; counter: { count: number } } | null = null;
+  private readonly authSuccesses: Partial<Record<Credentials["kind"], { count: number }>> = {};
   private readonly flushDuration: Histogram<"outcome">;
   private readonly operations = new Set<string>();
   private readonly tokenDigest: Buffer | null;
@@ -111,15 +113,21 @@ export class Metrics {
   observeRequest(path: string | undefined, operation: string | undefined, status: number, seconds: number): void {
     const route = path && KNOWN_ROUTES.has(path) ? path : "other";
     const label = this.operationLabel(operation);
-    // Routes and operation labels hold no space (OPERATION_NAME), so the key is unambiguous.
-    this.requestTally.add(`${route} ${label} ${status}`, () => ({ route, operation: label, status: String(status) }));
+    const last = this.lastRequestSeries;
+    if (last !== null && last.route === route && last.label === label && last.status === status) last.counter.count++;
+    else {
+      // Routes and operation labels hold no space (OPERATION_NAME), so the key is unambiguous.
+      const counter = this.requestTally.counter(`${route} ${label} ${status}`, () => ({ route, operation: label, status: String(status) }));
+      counter.count++;
+      this.lastRequestSeries = { route, label, status, counter };
+    }
     this.duration.observe(route, seconds);
   }
 
   /** One authentication attempt on /graphql. Never sees the secret, only its kind. */
   observeAuth(credentials: Pick<Credentials, "kind">, result: AuthResult | { ok: false; throttled: true }): void {
     const method = credentials.kind;
-    if (result.ok) this.authTally.add(`${method} success`, () => ({ method, outcome: "success", reason: "" }));
+    if (result.ok) (this.authSuccesses[method] ??= this.authTally.counter(`${method} success`, () => ({ method, outcome: "success", reason: "" }))).count++;
     else if ("throttled" in result && result.throttled) this.authTally.add(`${method} throttled`, () => ({ method, outcome: "throttled", reason: "TOO_MANY_REQUESTS" }));
     else {
       const { reason } = result as Extract<AuthResult, { ok: false }>;

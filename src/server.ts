@@ -1,5 +1,5 @@
-import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GraphQLFormattedError } from "graphql";
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -25,9 +25,11 @@ import { AuthGate } from "./security/auth-gate";
 import { AuthThrottle } from "./security/auth-throttle";
 import { clientIp } from "./security/client-ip";
 import { applyCors } from "./security/cors";
-import { isDatabaseUnavailable, markUnavailableAs503 } from "./security/database-faults";
-import { graphqlLimits, hideFieldSuggestions } from "./security/graphql-limits";
-import { KNOWN_ROUTES, Metrics } from "./metrics";
+import { isDatabaseUnavailable } from "./security/database-faults";
+import { graphqlLimits, withoutFieldSuggestions } from "./security/graphql-limits";
+import { type OperationInfo, OperationNames } from "./operation-names";
+import { Metrics } from "./metrics";
+import { KNOWN_ROUTES } from "./routes";
 import { createSchema } from "./schema";
 import type { Services } from "./services";
 import { PurgeJob } from "./services/purge-job";
@@ -50,18 +52,33 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/**
+ * The request headers Apollo itself reads with the plugins installed here: the body's type and
+ * CSRF prevention's preflight headers (@apollo/server's preventCsrf), and the response type
+ * negotiation (accept). Only these are handed over: copying every header cost work on each request, and
+ * this way the credentials (Authorization, apikey) never enter Apollo's request object at all.
+ */
+const APOLLO_REQUEST_HEADERS = ["content-type", "accept", "apollo-require-preflight", "x-apollo-operation-name"] as const;
+
 /** Keeps a 100 KB Authorization header answerable with a clean 401 instead of Node's 431. */
 const MAX_HEADER_BYTES = 256 * 1024;
 
+/** On every response (with the CSP, which depends on the config). */
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "x-frame-options": "DENY",
   // A response may hold a freshly generated key: no cache may keep it.
   "cache-control": "no-store",
-  "cross-origin-opener-policy": "same-origin",
   "strict-transport-security": "max-age=31536000",
 };
+
+/**
+ * Headers that only act on a document a browser renders, so only on HTML (Apollo's landing page,
+ * when introspection is on): every other response is JSON, which opens no window, loads nothing
+ * and is never framed (CSP frame-ancestors 'none' on every response already forbids framing).
+ * Node validates and serialises each header of each response: sent on JSON too, these three cost
+ * about 1.2k instructions apiece per request and protected nothing.
+ */
+const DOCUMENT_HEADERS: readonly string[] = ["x-frame-options", "DENY", "referrer-policy", "no-referrer", "cross-origin-opener-policy", "same-origin"];
 
 export async function createApp({ config, dataSource, logger, services, metrics: injectedMetrics }: AppDependencies): Promise<App> {
   const metrics = injectedMetrics ?? new Metrics({ dataSource, lastUsed: services.lastUsed, logger }, { token: config.metricsToken });
@@ -72,6 +89,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
   const gate = new AuthGate(authenticator, throttle);
   const limits = graphqlLimits(security.graphql);
+  const operations = new OperationNames(limits.parseOptions);
   const accessLog = createAccessLog(logger);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(services),
@@ -84,10 +102,11 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     csrfPrevention: true,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    formatError: (formatted, error) => maskError(formatted, error, logger),
+    formatError: (formatted, error) => withoutFieldSuggestions(maskError(formatted, error, logger)),
     // No @cacheControl hints in this schema: Apollo's default cache-control plugin would only wrap
-    // every field resolver for nothing.
-    plugins: [requestHooks, ApolloServerPluginCacheControlDisabled(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
+    // every field resolver for nothing. Not a federation subgraph: the default inline-trace plugin
+    // would only run an async no-op on every request.
+    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginInlineTraceDisabled(), ...(config.introspection ? [] : [ApolloServerPluginLandingPageDisabled()])],
   });
   await apollo.start();
   // Now, not on the first request: a database without the tag secret (migrations not run) fails here.
@@ -134,16 +153,32 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     }
 
     const requestHeaders = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) {
+    for (const name of APOLLO_REQUEST_HEADERS) {
+      const value = req.headers[name];
       if (value !== undefined) requestHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
     }
-    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp, operation: log.operation };
+    log.operation = operationOf(body, search);
+    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers: requestHeaders, search, body },
       context: async () => context,
     });
     if (response.status === 401) response.headers.set("www-authenticate", challenge);
+    if (hasUnavailableError(response)) response.status = 503;
     await writeGraphQLResponse(res, response, headers);
+  }
+
+  /** The operation a POST body or a GET query string names, for the access line and the metrics. */
+  function operationOf(body: unknown, search: string): OperationInfo | null {
+    if (body !== null && typeof body === "object" && !Array.isArray(body)) {
+      const { query, operationName } = body as { query?: unknown; operationName?: unknown };
+      return operations.of(query, operationName);
+    }
+    if (body === undefined && search) {
+      const params = new URLSearchParams(search);
+      return operations.of(params.get("query") ?? undefined, params.get("operationName") ?? undefined);
+    }
+    return null;
   }
 
   async function handleReady(res: ServerResponse, headers: string[]): Promise<void> {
@@ -159,7 +194,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
 
   const httpServer = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const started = process.hrtime.bigint();
-    const log: RequestLog = { requestId: randomUUID(), clientIp: clientIp(req, security.trustProxy), identity: null, operation: {} };
+    const log: RequestLog = { requestId: randomUUID(), clientIp: clientIp(req, security.trustProxy), identity: null, operation: null };
     // Every response's headers, as one flat list for one writeHead: Node's per-response header
     // map (a setHeader per header) cost twice as many instructions as the same headers as a list.
     const headers = [...baseHeaders, "x-request-id", log.requestId];
@@ -167,7 +202,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     const done = () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const path = rawPath(req.url);
-      metrics.observeRequest(path, log.operation.name ?? undefined, res.statusCode, durationMs / 1000);
+      metrics.observeRequest(path, log.operation?.name ?? undefined, res.statusCode, durationMs / 1000);
       accessLog({
         requestId: log.requestId,
         method: req.method,
@@ -180,8 +215,8 @@ export async function createApp({ config, dataSource, logger, services, metrics:
         authMethod: log.identity?.method,
         keyId: log.identity?.keyId ?? undefined,
         authFailure: log.reason,
-        operationName: log.operation.name ?? undefined,
-        operationType: log.operation.type,
+        operationName: log.operation?.name ?? undefined,
+        operationType: log.operation?.type,
         throttled: log.throttled,
       });
     };
@@ -280,35 +315,28 @@ interface RequestLog {
   clientIp: string;
   identity: Identity | null;
   reason?: AuthFailureReason;
-  operation: Context["operation"];
+  operation: OperationInfo | null;
   throttled?: boolean;
 }
 
-// Apollo awaits every hook it calls; an already-settled promise, shared by all requests, is the
-// cheapest thing to hand it (an async function would allocate a promise per call).
-const SETTLED = Promise.resolve();
-
 /**
- * Every per-request hook of the app in one plugin, with one stateless listener shared by all
- * requests: Apollo awaits each plugin's listener at every stage of every request, so each extra
- * plugin, and each hook, is paid on the hot path. didEncounterErrors runs only for a response
- * with errors.
+ * A response whose errors include SERVICE_UNAVAILABLE (maskError gives that code to errors from an
+ * unreachable database) is an HTTP 503, so load balancers and clients retry elsewhere or later.
+ * Apollo takes a status from errors only through `extensions.http`, which it reads before
+ * formatError runs, and setting it earlier would need a request plugin whose hooks Apollo awaits
+ * at every stage of every request; so the encoded response is checked here instead. The text
+ * test is a pre-filter (a key description could hold the word); only a body that contains it is
+ * parsed to look at its errors' codes.
  */
-const requestListener: GraphQLRequestListener<Context> = {
-  // The access log line names the operation.
-  didResolveOperation({ contextValue, operation, operationName }) {
-    contextValue.operation.name = operationName ?? null;
-    if (operation) contextValue.operation.type = operation.operation;
-    return SETTLED;
-  },
-  didEncounterErrors({ errors }) {
-    hideFieldSuggestions(errors);
-    markUnavailableAs503(errors);
-    return SETTLED;
-  },
-};
-const LISTENER = Promise.resolve(requestListener);
-const requestHooks: ApolloServerPlugin<Context> = { requestDidStart: () => LISTENER };
+function hasUnavailableError(response: HTTPGraphQLResponse): boolean {
+  if (response.body.kind !== "complete" || !response.body.string.includes('"SERVICE_UNAVAILABLE"')) return false;
+  try {
+    const { errors } = JSON.parse(response.body.string) as { errors?: Array<{ extensions?: { code?: unknown } }> };
+    return Array.isArray(errors) && errors.some((error) => error?.extensions?.code === "SERVICE_UNAVAILABLE");
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Path and query string of the request target. A bare known path (every scripted POST) is taken as
@@ -368,7 +396,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true; text
 }
 
 function writeGraphQLResponse(res: ServerResponse, response: HTTPGraphQLResponse, headers: string[]): Promise<void> | void {
-  for (const [name, value] of response.headers) headers.push(name, value);
+  for (const [name, value] of response.headers) {
+    headers.push(name, value);
+    if (name === "content-type" && value.startsWith("text/html")) headers.push(...DOCUMENT_HEADERS);
+  }
   if (response.body.kind === "complete") {
     const body = response.body.string;
     // writeHead sends the header now, so Node cannot add the length at end() any more.

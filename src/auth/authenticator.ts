@@ -1,11 +1,10 @@
 import bcrypt from "bcrypt";
 import type { DataSource } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime } from "../db/data-source";
-import { isExpired } from "../entities/api-key.entity";
 import type { AuthFailureReason } from "../errors";
 import type { ApiKeyService } from "../services/api-key.service";
 import type { LastUsedRecorder } from "../services/last-used-recorder";
-import { hashApiKey, hashesEqual, parseApiKey } from "./api-key-format";
+import { API_KEY_LENGTH, hashApiKey, hashesEqual, parseApiKey, UNTAGGED_KEY_LENGTH } from "./api-key-format";
 import type { Credentials } from "./credentials";
 import type { CachedKey, KeyCache } from "./key-cache";
 import { createKeyLookup, type KeyLookup, type KeyRow } from "./key-lookup";
@@ -37,7 +36,7 @@ export class Authenticator {
    * Synchronous when it can be (no credentials, malformed ones, a key the cache answers): a key
    * request then costs no promise, while a database read or bcrypt comes back as a Promise.
    */
-  authenticate(credentials: Credentials, now: Date = new Date()): AuthResult | Promise<AuthResult> {
+  authenticate(credentials: Credentials, now?: Date): AuthResult | Promise<AuthResult> {
     switch (credentials.kind) {
       case "none":
         return { ok: true, identity: null };
@@ -50,38 +49,36 @@ export class Authenticator {
     }
   }
 
-  private authenticateKey(candidate: string, now: Date): AuthResult | Promise<AuthResult> {
+  private authenticateKey(candidate: string, now: Date | undefined): AuthResult | Promise<AuthResult> {
+    // The cache first: it holds only keys that passed parseApiKey (set() is reached from readKey
+    // alone), and SHA-256 does not collide, so a hit proves shape and checksum without checking
+    // them again. Gated on the two key lengths: other garbage is refused before any hashing.
+    let hash: string | undefined;
+    if (candidate.length === API_KEY_LENGTH || candidate.length === UNTAGGED_KEY_LENGTH) {
+      hash = hashApiKey(candidate);
+      const cached = this.cache.get(hash);
+      if (cached) return this.checkKey(cached, now);
+    }
     const parsed = parseApiKey(candidate);
     if (!parsed.ok) return { ok: false, reason: parsed.reason, method: "apikey" }; // no database work for garbage
-    const hash = hashApiKey(parsed.key);
-    const cached = this.cache.get(hash);
-    if (cached) return this.checkKey(cached, now);
+    const keyHash = hash ?? hashApiKey(parsed.key);
     // A key the database is known not to hold, or one this server cannot have issued: no SQL.
-    if (this.cache.isAbsent(hash)) return { ok: false, reason: "INVALID", method: "apikey" };
+    if (this.cache.isAbsent(keyHash)) return { ok: false, reason: "INVALID", method: "apikey" };
     const issued = this.keyTags.mayHaveIssued(parsed);
     if (issued === false) return { ok: false, reason: "INVALID", method: "apikey" };
-    const key = issued === true ? this.readKey(hash) : issued.then((may) => (may ? this.readKey(hash) : null));
+    const key = issued === true ? this.readKey(keyHash) : issued.then((may) => (may ? this.readKey(keyHash) : null));
     return key.then((found) => this.checkKey(found, now));
   }
 
-  private checkKey(key: CachedKey | null, now: Date): AuthResult {
+  private checkKey(key: CachedKey | null, now: Date | undefined): AuthResult {
     if (!key) return { ok: false, reason: "INVALID", method: "apikey" };
-    const account = { userId: key.userId, email: key.email };
-    if (!key.active) return { ok: false, reason: "INVALID", method: "apikey", account };
-    if (isExpired(key.expiresAt, now)) return { ok: false, reason: "EXPIRED", method: "apikey", account };
-    if (this.lastUsed.record(key.keyId, key.lastUsedAt, now)) key.lastUsedAt = now;
-    return {
-      ok: true,
-      identity: {
-        userId: key.userId,
-        email: key.email,
-        isAdmin: key.isAdmin,
-        method: "apikey",
-        keyId: key.keyId,
-        readOnly: key.readOnly,
-        profile: { displayName: key.displayName, createdAt: key.userCreatedAt },
-      },
-    };
+    if (!key.active) return { ok: false, reason: "INVALID", method: "apikey", account: { userId: key.userId, email: key.email } };
+    const nowMs = now === undefined ? Date.now() : now.getTime();
+    if (key.expiresAt !== null && key.expiresAt.getTime() <= nowMs) return { ok: false, reason: "EXPIRED", method: "apikey", account: { userId: key.userId, email: key.email } };
+    const queued = this.lastUsed.record(key.keyId, key.lastUsedAt, now ?? nowMs);
+    if (queued) key.lastUsedAt = queued;
+    // One frozen result per cached key, shared by its requests: nothing downstream writes to an identity.
+    return (key.accepted ??= Object.freeze({ ok: true, identity: Object.freeze(identityOf(key)) }));
   }
 
   /** The one SQL statement of an authenticated request, when the cache cannot answer. */
@@ -120,6 +117,18 @@ export class Authenticator {
       identity: { userId: Number(row.id), email: String(row.email), isAdmin: fromSqlBoolean(row.is_admin), method: "password", keyId: null, readOnly: false },
     };
   }
+}
+
+function identityOf(key: CachedKey): Identity {
+  return {
+    userId: key.userId,
+    email: key.email,
+    isAdmin: key.isAdmin,
+    method: "apikey",
+    keyId: key.keyId,
+    readOnly: key.readOnly,
+    profile: Object.freeze({ displayName: key.displayName, createdAt: key.userCreatedAt }),
+  };
 }
 
 function toCachedKey(row: KeyRow): CachedKey {

@@ -30,11 +30,24 @@ export function parseCredentials(headers: CredentialHeaders): Credentials {
   return { kind: "none" };
 }
 
+/**
+ * The scheme (any case) and a token of canonical base64, in one pass. No /i flag: it would also
+ * fold the case of the base64 letters. Canonical: only the alphabet, and padding only where the
+ * last character's unused bits are zero (`[AEIMQUYcgkosw048]=`, `[AQgw]==`), so every accepted
+ * token is the one encoding of its bytes; Node's own decoder would skip stray characters, accept
+ * base64url and missing padding, which re-encode to a different string.
+ */
+const BASIC_HEADER = /^\s*[Bb][Aa][Ss][Ii][Cc]\s+([A-Za-z0-9+/]*(?:[AEIMQUYcgkosw048]=|[AQgw]==)?)\s*$/;
+const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*(?:[AEIMQUYcgkosw048]=|[AQgw]==)?$/;
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
+// Control characters have no place in an email, password or key.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 function parseAuthorization(header: string): Credentials {
   if (header.length > MAX_CREDENTIAL_HEADER_LENGTH) return { kind: "malformed" };
-  const match = /^\s*basic\s+(\S+)\s*$/i.exec(header);
+  const match = BASIC_HEADER.exec(header);
   if (!match) return { kind: "malformed" };
-  const decoded = decodeBase64Strict(match[1]);
+  const decoded = decodeCanonicalBase64(match[1]);
   if (decoded === null) return { kind: "malformed" };
   const colon = decoded.indexOf(":");
   if (colon < 0) return { kind: "malformed" };
@@ -45,18 +58,20 @@ function parseAuthorization(header: string): Credentials {
   return { kind: "password", email: username, password };
 }
 
-/**
- * Refuses anything that does not round-trip, including bytes that are not UTF-8. The round trip
- * alone is the strict check: Node's decoder skips characters outside the alphabet and accepts
- * base64url and missing padding, and each of those re-encodes to a different string.
- */
+/** Refuses anything but canonical base64 of UTF-8 text without control characters. */
 export function decodeBase64Strict(encoded: string): string | null {
+  return CANONICAL_BASE64.test(encoded) ? decodeCanonicalBase64(encoded) : null;
+}
+
+/** `encoded` is known to hold only the alphabet and canonical padding. */
+function decodeCanonicalBase64(encoded: string): string | null {
   if (encoded.length === 0 || encoded.length % 4 !== 0) return null;
   const bytes = Buffer.from(encoded, "base64");
-  if (bytes.toString("base64") !== encoded) return null;
+  // Printable ASCII (every key, nearly every email and password) reads the same as Latin-1 and as
+  // UTF-8, and holds no control character: one cheap decode, no UTF-8 validation.
+  const latin1 = bytes.toString("latin1");
+  if (!NOT_PRINTABLE_ASCII.test(latin1)) return latin1;
   if (!isUtf8(bytes)) return null;
   const text = bytes.toString("utf8");
-  // Control characters have no place in an email, password or key.
-  if (/[\u0000-\u001f\u007f]/.test(text)) return null;
-  return text;
+  return CONTROL_CHARACTER.test(text) ? null : text;
 }

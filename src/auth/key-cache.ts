@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import type { Identity } from "./identity";
 
 /** What authentication needs of a key row, kept in memory between requests. */
 export interface CachedKey {
@@ -13,6 +14,8 @@ export interface CachedKey {
   userCreatedAt: Date;
   /** As stored, or as this instance last queued it (so lastUsedAt is still written once a minute). */
   lastUsedAt: Date | null;
+  /** The successful authentication result, made on first use and shared by later requests. */
+  accepted?: Readonly<{ ok: true; identity: Identity }>;
 }
 
 export interface KeyCacheOptions {

@@ -1,5 +1,3 @@
-import type { GraphQLError } from "graphql";
-import { PUBLIC_ERROR_CODES } from "../errors";
 
 /**
  * Tells "the database cannot be reached" (refused, reset, timed out, pool closed, server gone,
@@ -40,19 +38,4 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (typeof candidate.message === "string" && UNAVAILABLE_MESSAGES.test(candidate.message)) return true;
   // thrownValue: graphql-js wraps a thrown non-Error (mysql2 rejects pool connects with plain objects).
   return [candidate.driverError, candidate.cause, candidate.originalError, candidate.thrownValue].some((inner) => inner !== error && isDatabaseUnavailable(inner, depth + 1));
-}
-
-/**
- * Errors from an unreachable database make the response an HTTP 503 (maskError in src/server.ts
- * gives them the code SERVICE_UNAVAILABLE, unless they carry a public code of their own). Apollo
- * takes a response's status from its errors' `extensions.http`, read before formatError runs, so
- * the mark is set here, from the app's request plugin, which sees the errors first; a fresh
- * extensions object, as another error may share the old one.
- */
-export function markUnavailableAs503(errors: ReadonlyArray<GraphQLError>): void {
-  for (const error of errors) {
-    const code = error.extensions?.code;
-    const unavailable = code === "SERVICE_UNAVAILABLE" || (!(typeof code === "string" && PUBLIC_ERROR_CODES.has(code)) && isDatabaseUnavailable(error));
-    if (unavailable) (error as { extensions: GraphQLError["extensions"] }).extensions = { ...error.extensions, http: { status: 503 } };
-  }
 }

@@ -5,9 +5,9 @@ import type { SecurityConfig } from "./config";
 /**
  * graphql-armor (Escape) protections: depth, aliases, directives and cost limits, as validation
  * rules (cached with the validated document, so a repeated query pays nothing). Token count is
- * enforced by graphql-js's parser (maxTokens). Field suggestions are hidden by hideFieldSuggestions,
- * called from the app's one request plugin: armor's own plugin for it would be one more set of
- * hooks Apollo awaits on every request.
+ * enforced by graphql-js's parser (maxTokens). Field suggestions are removed from validation
+ * errors by withoutFieldSuggestions, called from formatError: armor's own plugin for it would be
+ * one more set of hooks Apollo awaits on every request.
  * Rejections are validation errors (400 GRAPHQL_VALIDATION_FAILED); the limits are not echoed.
  */
 export function graphqlLimits(limits: SecurityConfig["graphql"]): { validationRules: ValidationRule[]; parseOptions: ParseOptions } {
@@ -28,6 +28,7 @@ export function graphqlLimits(limits: SecurityConfig["graphql"]): { validationRu
 const FIELD_SUGGESTION = / ?Did you mean .+\?$/;
 
 /** No "Did you mean …?" in error messages: they leak the schema even with introspection off. */
-export function hideFieldSuggestions(errors: ReadonlyArray<{ message: string }>): void {
-  for (const error of errors) error.message = error.message.replace(FIELD_SUGGESTION, "");
+export function withoutFieldSuggestions<T extends { message: string }>(error: T): T {
+  const message = error.message.replace(FIELD_SUGGESTION, "");
+  return message === error.message ? error : { ...error, message };
 }

@@ -48,11 +48,14 @@ export class LastUsedRecorder {
   }
 
   /** Notes a use; true when it was queued to be written (the caller's copy of lastUsedAt is then `now`). */
-  record(keyId: number, storedLastUsedAt: Date | null, now: Date = new Date()): boolean {
-    if (storedLastUsedAt && now.getTime() - storedLastUsedAt.getTime() < this.options.minIntervalMs) return false;
-    if (this.pending.has(keyId) || this.pending.size >= this.maxPending) return false;
-    this.pending.set(keyId, now);
-    return true;
+  /** Returns the time queued for the key, or null when nothing was queued. A number `now` is made a Date only when queued. */
+  record(keyId: number, storedLastUsedAt: Date | null, now: Date | number = Date.now()): Date | null {
+    const nowMs = typeof now === "number" ? now : now.getTime();
+    if (storedLastUsedAt && nowMs - storedLastUsedAt.getTime() < this.options.minIntervalMs) return null;
+    if (this.pending.has(keyId) || this.pending.size >= this.maxPending) return null;
+    const at = typeof now === "number" ? new Date(now) : now;
+    this.pending.set(keyId, at);
+    return at;
   }
 
   start(): void {

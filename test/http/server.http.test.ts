@@ -38,7 +38,7 @@ describe("HTTP server", () => {
     const response = await fetch(`${base()}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ externalToolSettings { apiKeysEnabled } }" }) });
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(response.headers.get("x-frame-options")).toBe("DENY");
+    expect(response.headers.get("content-security-policy")).toMatch(/frame-ancestors 'none'/);
     expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -76,6 +76,36 @@ describe("HTTP server", () => {
     const result = await app.post("query={ externalToolSettings { apiKeysEnabled } }", { "content-type": "text/plain" });
     expect(result.status).toBe(400);
     expect(result.text).toMatch(/CSRF|content-type/i);
+  });
+
+  test("GET without a preflight header is refused by CSRF prevention; either preflight header lets it through", async () => {
+    const url = `${base()}/graphql?query=${encodeURIComponent("{ externalToolSettings { apiKeysEnabled } }")}`;
+    const bare = await fetch(url);
+    expect(bare.status).toBe(400);
+    await expect(bare.text()).resolves.toMatch(/CSRF/);
+    for (const header of ["apollo-require-preflight", "x-apollo-operation-name"]) {
+      const passed = await fetch(url, { headers: { [header]: "1" } });
+      expect({ header, status: passed.status }).toEqual({ header, status: 200 });
+    }
+  });
+
+  test("accept: application/graphql-response+json is answered in that type; the default is application/json", async () => {
+    const body = JSON.stringify({ query: "{ externalToolSettings { apiKeysEnabled } }" });
+    const negotiated = await app.post(body, { "content-type": "application/json", accept: "application/graphql-response+json" });
+    expect(negotiated.headers.get("content-type")).toMatch(/^application\/graphql-response\+json/);
+    const plain = await app.post(body, { "content-type": "application/json" });
+    expect(plain.headers.get("content-type")).toMatch(/^application\/json/);
+  });
+
+  test("data that merely mentions SERVICE_UNAVAILABLE is not a 503", async () => {
+    await app.setKeysEnabled(true);
+    // The JSON body then holds "SERVICE_UNAVAILABLE" as a value: the text pre-filter matches, the errors do not.
+    const generated = await app.graphql('mutation { generateApiKey(description: "SERVICE_UNAVAILABLE") { apiKey { description } } }', undefined, basic(alice.email, alice.password));
+    expect(generated.status).toBe(200);
+    expect(generated.body.data.generateApiKey.apiKey.description).toBe("SERVICE_UNAVAILABLE");
+    const listed = await app.graphql("{ myApiKeys { description } }", undefined, basic(alice.email, alice.password));
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.myApiKeys).toEqual([{ description: "SERVICE_UNAVAILABLE" }]);
   });
 
   test("GET queries with credentials work, mutations over GET are refused", async () => {

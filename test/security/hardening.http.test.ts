@@ -105,12 +105,23 @@ describe("GraphQL limits (graphql-armor), CSRF, CORS and headers, default config
     expect(responses.map((r) => r.status)).toEqual([200, 400, 401, 404, 200, 200, 204]);
     for (const response of responses) {
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");
-      expect(response.headers.get("x-frame-options")).toBe("DENY");
       expect(response.headers.get("cache-control")).toBe("no-store");
-      expect(response.headers.get("referrer-policy")).toBe("no-referrer");
       expect(response.headers.get("content-security-policy")).toMatch(/frame-ancestors 'none'/);
       expect(response.headers.get("strict-transport-security")).toMatch(/max-age=\d+/);
+      // Document-only headers: not on JSON (nothing to frame, open or refer from).
+      expect([response.headers.get("x-frame-options"), response.headers.get("referrer-policy"), response.headers.get("cross-origin-opener-policy")]).toEqual([null, null, null]);
     }
+  });
+
+  test("HTML (the landing page, introspection on): the document headers as well", async () => {
+    const response = await fetch(app.url, { headers: { accept: "text/html" } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(response.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+    expect(response.headers.get("content-security-policy")).toMatch(/frame-ancestors 'none'/);
+    expect(response.headers.get("cache-control")).toBe("no-store");
   });
 });
 
