@@ -9,7 +9,8 @@
  * are of user-space work only, so they are lower than the throughput ratios of `npm run bench`.
  * Flags (or env): --requests n (ICOUNT_REQUESTS, 3000), --warmup n (ICOUNT_WARMUP, 12000),
  * --targets list (ICOUNT_TARGETS, baseline-http,baseline-apollo,apollo-lean,service,service-nocache;
- * also service-typename: the service answering `{ __typename }`, no resolver run),
+ * also service-typename: the service answering `{ __typename }`, no resolver run; service-1M and
+ * service-1M-nocache: as service and service-nocache with 1,000,000 keys in the table),
  * --servers-dir dir (ICOUNT_SERVERS_DIR): measure compiled servers from there instead of building
  * (an ablation: a copy of .bench-build/ with one part patched out, kept inside the project so
  * its requires still find node_modules), --out dir (bench/results).
@@ -28,7 +29,12 @@ interface Target {
   env: Record<string, string>;
   query: string;
   authenticated: boolean;
+  /** "big": the database with BIG_TABLE_KEYS keys (the same 1,000 drawn from), else 1,001 keys. */
+  database?: "big";
 }
+
+/** The key table of the `-1M` targets: the lookup's cost against the table's size. */
+const BIG_TABLE_KEYS = 1_000_000;
 
 const TARGETS: Record<string, Omit<Target, "name">> = {
   "baseline-http": { file: "baseline-http", env: {}, query: "{ hello }", authenticated: false },
@@ -37,6 +43,8 @@ const TARGETS: Record<string, Omit<Target, "name">> = {
   service: { file: "service", env: {}, query: "{ me { id email } }", authenticated: true },
   "service-typename": { file: "service", env: {}, query: "{ __typename }", authenticated: true },
   "service-nocache": { file: "service", env: { KEY_CACHE_WINDOW_MS: "0" }, query: "{ me { id email } }", authenticated: true },
+  "service-1M": { file: "service", env: {}, query: "{ me { id email } }", authenticated: true, database: "big" },
+  "service-1M-nocache": { file: "service", env: { KEY_CACHE_WINDOW_MS: "0" }, query: "{ me { id email } }", authenticated: true, database: "big" },
 };
 
 export interface IcountResult {
@@ -48,24 +56,28 @@ export interface IcountResult {
 
 export async function runIcount(options: { requests: number; warmup: number; targets: string[]; serversDir?: string }): Promise<IcountResult[]> {
   if (!options.serversDir && !compiledServersDir()) throw new Error("bench:icount measures the compiled servers; unset BENCH_TS_NODE");
-  const db = await createBenchDatabase("sqlite", "icount");
+  const needsBig = options.targets.some((name) => TARGETS[name]?.database === "big");
+  const databases = needsBig ? await Promise.all([createBenchDatabase("sqlite", "icount"), createBenchDatabase("sqlite", "icount-1m")]) : [await createBenchDatabase("sqlite", "icount")];
+  const [db, big] = databases;
   const results: IcountResult[] = [];
   try {
+    const basicHeaders = (keys: string[]) => keys.map((key) => ({ authorization: `Basic ${Buffer.from(`apikey:${key}`).toString("base64")}` }));
     const seeded = await seed(db, { users: 100, realKeys: 1000, totalKeys: 1001, password: "icount-password", bcryptCost: 4 });
-    const keyHeaders = seeded.keys.map((key) => ({ authorization: `Basic ${Buffer.from(`apikey:${key}`).toString("base64")}` }));
+    const keyHeaders = basicHeaders(seeded.keys);
+    const bigKeyHeaders = big ? basicHeaders((await seed(big, { users: 100, realKeys: 1000, totalKeys: BIG_TABLE_KEYS, password: "icount-password", bcryptCost: 4 })).keys) : [];
     // Instruction counts do not depend on what else runs, so two servers are measured at a time.
     const measure = async (name: string): Promise<IcountResult> => {
       const spec = TARGETS[name];
       if (!spec) throw new Error(`unknown target ${name} (known: ${Object.keys(TARGETS).join(", ")})`);
       const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "xta-icount-"));
-      const server = await startServer(`icount-${name}`, spec.file, { ...TIMERS_OUT_OF_THE_COUNT, BENCH_LOG_FILE: path.join(outDir, "access.log"), DATABASE_URL: db.url, ...spec.env }, {
+      const server = await startServer(`icount-${name}`, spec.file, { ...TIMERS_OUT_OF_THE_COUNT, BENCH_LOG_FILE: path.join(outDir, "access.log"), DATABASE_URL: (spec.database === "big" ? big : db).url, ...spec.env }, {
         wrapper: ["valgrind", "--tool=callgrind", `--callgrind-out-file=${outDir}/callgrind.%p`],
         startTimeoutMs: 300_000,
         serversDir: options.serversDir,
       });
       try {
         const body = JSON.stringify({ query: spec.query });
-        const headers = spec.authenticated ? keyHeaders : [{}];
+        const headers = !spec.authenticated ? [{}] : spec.database === "big" ? bigKeyHeaders : keyHeaders;
         await load(server.port, options.warmup, headers, body);
         // A full GC at a fixed point, so whether a major collection falls into the window does
         // not depend on what the warm-up left behind; then more warm-up, because a forced GC
@@ -91,7 +103,7 @@ export async function runIcount(options: { requests: number; warmup: number; tar
     );
     results.push(...options.targets.map((name) => byName.get(name)!));
   } finally {
-    await db.drop();
+    await Promise.all(databases.map((database) => database.drop()));
   }
   return results;
 }
@@ -145,7 +157,7 @@ function report(results: IcountResult[], options: { requests: number; warmup: nu
     "",
   ];
   const ratio = (a: string, b: string) => (byName.has(a) && byName.has(b) ? `| ${a} / ${b} | ${(byName.get(b)! / byName.get(a)!).toFixed(2)} |` : null);
-  const ratios = [ratio("service", "baseline-apollo"), ratio("service", "apollo-lean"), ratio("apollo-lean", "baseline-http"), ratio("service", "baseline-http"), ratio("baseline-apollo", "baseline-http"), ratio("service", "service-nocache")].filter(Boolean);
+  const ratios = [ratio("service", "baseline-apollo"), ratio("service", "apollo-lean"), ratio("apollo-lean", "baseline-http"), ratio("service", "baseline-http"), ratio("baseline-apollo", "baseline-http"), ratio("service", "service-nocache"), ratio("service-1M", "service"), ratio("service-1M-nocache", "service-nocache")].filter(Boolean);
   if (ratios.length) lines.push("Ratios as throughput would see them if user-space work were all (inverse of the instruction ratio):", "", "| ratio | value |", "|---|---|", ...(ratios as string[]), "");
   return lines.join("\n");
 }
