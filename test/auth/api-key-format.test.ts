@@ -1,21 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { crc32 } from "node:zlib";
 import { API_KEY_LENGTH, API_KEY_PREFIX, hashApiKey, hashesEqual, hasValidTag, hintOf, parseApiKey, UNTAGGED_KEY_LENGTH } from "../../src/auth/api-key-format";
-import { issueTestKey, TEST_TAG_SECRET } from "../support/keys";
-
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/** A key of the format before tags (prefix, 43 body characters, CRC32), built independently of the code under test. */
-function untaggedKey(): string {
-  const body = Array.from(randomBytes(43), (byte) => BASE62[byte % 62]).join("");
-  let crc = crc32(API_KEY_PREFIX + body) >>> 0;
-  let checksum = "";
-  for (let i = 0; i < 6; i++) {
-    checksum = BASE62[crc % 62] + checksum;
-    crc = Math.floor(crc / 62);
-  }
-  return API_KEY_PREFIX + body + checksum;
-}
+import { issueTestKey, TEST_TAG_SECRET, untaggedKey, withChecksum } from "../support/keys";
 
 describe("API key format", () => {
   test("generated key: prefix, base62 body, tag and checksum, 61 characters", () => {
@@ -50,14 +35,7 @@ describe("API key format", () => {
     const { key } = issueTestKey();
     for (const position of [4, 20, 46, 47, 50, 54]) {
       const replacement = key[position] === "A" ? "B" : "A";
-      const changed = key.slice(0, position) + replacement + key.slice(position + 1, API_KEY_LENGTH - 6);
-      let crc = crc32(changed) >>> 0;
-      let checksum = "";
-      for (let i = 0; i < 6; i++) {
-        checksum = BASE62[crc % 62] + checksum;
-        crc = Math.floor(crc / 62);
-      }
-      const forged = changed + checksum;
+      const forged = withChecksum(key.slice(0, position) + replacement + key.slice(position + 1, API_KEY_LENGTH - 6));
       expect(parseApiKey(forged)).toEqual({ ok: true, key: forged, tagged: true });
       expect(hasValidTag(forged, TEST_TAG_SECRET)).toBe(false);
     }

@@ -1,28 +1,12 @@
 import { createApp } from "../../src/server";
-import { generateApiKey, parseApiKey } from "../../src/auth/api-key-format";
+import { generateApiKey, hashApiKey, parseApiKey } from "../../src/auth/api-key-format";
 import { KeyTags, readTagSecret, UNTAGGED_RECHECK_MS } from "../../src/auth/key-tags";
 import { toSqlDateTime } from "../../src/db/data-source";
 import { countQueries } from "../../src/db/query-counter";
 import { createServices } from "../../src/services";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startTestApp, type TestApp } from "../support/app";
-import { madeUpKey } from "../support/keys";
-import { crc32 } from "node:zlib";
-import { randomBytes } from "node:crypto";
-
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/** A key as issued before tags existed: prefix, 43 body characters, CRC32 in 6 base62 characters. */
-function untaggedKey(): string {
-  const body = "xta_" + Array.from(randomBytes(43), (byte) => BASE62[byte % 62]).join("");
-  let crc = crc32(body) >>> 0;
-  let checksum = "";
-  for (let i = 0; i < 6; i++) {
-    checksum = BASE62[crc % 62] + checksum;
-    crc = Math.floor(crc / 62);
-  }
-  return body + checksum;
-}
+import { madeUpKey, untaggedKey } from "../support/keys";
 
 const parsed = (key: string) => {
   const result = parseApiKey(key);
@@ -31,10 +15,9 @@ const parsed = (key: string) => {
 };
 
 async function insertUntaggedKeyRow(db: TestDatabase, ownerId: number, key: string): Promise<void> {
-  const { createHash } = await import("node:crypto");
   await db.dataSource.query("INSERT INTO api_keys (owner_id, key_hash, hint, created_at, tagged) VALUES (?, ?, ?, ?, 0)", [
     ownerId,
-    createHash("sha256").update(key).digest("hex"),
+    hashApiKey(key),
     key.slice(0, 8) + "…",
     toSqlDateTime(new Date()),
   ]);
