@@ -1,6 +1,7 @@
 import bcrypt from "bcrypt";
 import type { DataSource } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime } from "../db/data-source";
+import { isExpired } from "../entities/api-key.entity";
 import type { AuthFailureReason } from "../errors";
 import type { ApiKeyService } from "../services/api-key.service";
 import type { LastUsedRecorder } from "../services/last-used-recorder";
@@ -74,7 +75,7 @@ export class Authenticator {
     if (!key) return { ok: false, reason: "INVALID", method: "apikey" };
     if (!key.active) return { ok: false, reason: "INVALID", method: "apikey", account: { userId: key.userId, email: key.email } };
     const nowMs = now === undefined ? Date.now() : now.getTime();
-    if (key.expiresAt !== null && key.expiresAt.getTime() <= nowMs) return { ok: false, reason: "EXPIRED", method: "apikey", account: { userId: key.userId, email: key.email } };
+    if (isExpired(key.expiresAt, nowMs)) return { ok: false, reason: "EXPIRED", method: "apikey", account: { userId: key.userId, email: key.email } };
     const queued = this.lastUsed.record(key.keyId, key.lastUsedAt, now ?? nowMs);
     if (queued) key.lastUsedAt = queued;
     // One frozen result per cached key, shared by its requests: nothing downstream writes to an identity.

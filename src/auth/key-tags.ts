@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { DataSource, EntityManager } from "typeorm";
 import { generateApiKey, type GeneratedKey, hasValidTag, type ParsedKey } from "./api-key-format";
 
-export const TAG_SECRET_SQL = "SELECT secret FROM key_tag_secret WHERE id = 1";
+const TAG_SECRET_SQL = "SELECT secret FROM key_tag_secret WHERE id = 1";
 const UNTAGGED_KEY_SQL = "SELECT id FROM api_keys WHERE tagged = 0 LIMIT 1";
 /** While keys from before tags exist, how often to check whether the last of them is gone. */
 export const UNTAGGED_RECHECK_MS = 30_000;

@@ -61,10 +61,10 @@ export class ApiKey {
 
   @Field(() => Boolean)
   get expired(): boolean {
-    return isExpired(this.expiresAt, new Date());
+    return isExpired(this.expiresAt, Date.now());
   }
 }
 
-export function isExpired(expiresAt: Date | null, now: Date): boolean {
-  return expiresAt !== null && expiresAt.getTime() <= now.getTime();
+export function isExpired(expiresAt: Date | null, nowMs: number): boolean {
+  return expiresAt !== null && expiresAt.getTime() <= nowMs;
 }

@@ -1,4 +1,3 @@
-
 /**
  * Tells "the database cannot be reached" (refused, reset, timed out, pool closed, server gone,
  * SQLite busy or unopenable) from every other error, so the request path can answer 503

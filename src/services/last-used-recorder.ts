@@ -47,8 +47,10 @@ export class LastUsedRecorder {
     return this.pending.size;
   }
 
-  /** Notes a use; true when it was queued to be written (the caller's copy of lastUsedAt is then `now`). */
-  /** Returns the time queued for the key, or null when nothing was queued. A number `now` is made a Date only when queued. */
+  /**
+   * Notes a use; returns the time queued to be written (the caller's copy of lastUsedAt is then
+   * that time), or null when nothing was queued. A number `now` is made a Date only when queued.
+   */
   record(keyId: number, storedLastUsedAt: Date | null, now: Date | number = Date.now()): Date | null {
     const nowMs = typeof now === "number" ? now : now.getTime();
     if (storedLastUsedAt && nowMs - storedLastUsedAt.getTime() < this.options.minIntervalMs) return null;
