@@ -41,9 +41,24 @@ export interface Config {
   keyCacheMaxEntries: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** bcrypt cost of every password hash, and of the dummy an unknown email is compared against. */
+  bcryptCost: number;
+  /** Most unexpired API keys one user (or admin) may hold. */
+  keyCaps: KeyCaps;
   /** Brute-force throttling, GraphQL limits, CORS, proxy trust, database timeouts: src/security/config.ts. */
   security: SecurityConfig;
 }
+
+/** How many unexpired keys one user may hold at once (expired keys wait for the purge and do not count). */
+export interface KeyCaps {
+  perUser: number;
+  /** Admins run automation for the whole site, so they get their own, larger cap. */
+  perAdmin: number;
+}
+export const DEFAULT_KEY_CAPS: KeyCaps = { perUser: 100, perAdmin: 1000 };
+
+/** Production's bcrypt cost: about 250 ms of one core per hash or comparison. */
+export const DEFAULT_BCRYPT_COST = 12;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -115,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyCacheWindowMs: integer("KEY_CACHE_WINDOW_MS", 250, 0, 60_000),
     keyCacheMaxEntries: integer("KEY_CACHE_MAX_ENTRIES", 10_000, 1, 10_000_000),
     metricsToken: env.METRICS_TOKEN || undefined,
+    bcryptCost: integer("BCRYPT_COST", DEFAULT_BCRYPT_COST, 4, 15),
+    keyCaps: { perUser: integer("MAX_KEYS_PER_USER", DEFAULT_KEY_CAPS.perUser, 1, 100_000), perAdmin: integer("MAX_KEYS_PER_ADMIN", DEFAULT_KEY_CAPS.perAdmin, 1, 1_000_000) },
     security: loadSecurityConfig(env, integer, problems),
   };
   if (config.purgeIntervalMs > 0 && config.purgeIntervalMs < 1000) problems.push("PURGE_INTERVAL_MS must be 0 (off) or at least 1000");

@@ -1,23 +1,38 @@
-import bcrypt from "bcrypt";
+import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime } from "../db/data-source";
 import { isExpired } from "../entities/api-key.entity";
+import { canonicalEmail } from "../entities/email";
 import type { AuthFailureReason } from "../errors";
 import type { ApiKeyService } from "../services/api-key.service";
 import type { LastUsedRecorder } from "../services/last-used-recorder";
+import type { UserService } from "../services/user.service";
 import { API_KEY_LENGTH, hashApiKey, hashesEqual, parseApiKey, UNTAGGED_KEY_LENGTH } from "./api-key-format";
 import type { Credentials } from "./credentials";
 import type { CachedKey, KeyCache } from "./key-cache";
 import { createKeyLookup, type KeyLookup, type KeyRow } from "./key-lookup";
 import type { KeyTags } from "./key-tags";
 import type { Identity } from "./identity";
+import type { PasswordHasher } from "./password-hasher";
 
 export type AuthResult =
   | { ok: true; identity: Identity | null }
   | { ok: false; reason: Exclude<AuthFailureReason, "MISSING">; method: "apikey" | "password" | "unknown"; /** The account aimed at, when it exists. */ account?: { userId: number; email: string } };
 
-// Compared against when the email is unknown, so the response time does not reveal which emails exist.
-const DUMMY_PASSWORD_HASH = bcrypt.hashSync("timing-equaliser-not-a-password", 10);
+/** The account a login names, as stored; found before any bcrypt, so the throttle can key on it. */
+export interface PasswordAccount {
+  userId: number;
+  email: string;
+  passwordHash: string;
+  isAdmin: boolean;
+  active: boolean;
+}
+
+export interface PasswordChecking {
+  hasher: Pick<PasswordHasher, "verify" | "isOutdated">;
+  users: Pick<UserService, "rehashPassword">;
+  logger: Pick<Logger, "warn">;
+}
 
 /** Credentials in, identity out: the only place that decides who a request is. */
 export class Authenticator {
@@ -29,6 +44,7 @@ export class Authenticator {
     private readonly apiKeys: Pick<ApiKeyService, "retirePredecessor">,
     private readonly cache: KeyCache,
     private readonly keyTags: Pick<KeyTags, "mayHaveIssued">,
+    private readonly passwords: PasswordChecking,
   ) {
     this.lookupKey = createKeyLookup(dataSource);
   }
@@ -46,7 +62,7 @@ export class Authenticator {
       case "apikey":
         return this.authenticateKey(credentials.key, now);
       case "password":
-        return this.authenticatePassword(credentials.email, credentials.password);
+        return this.findPasswordAccount(credentials.email).then((account) => this.verifyPassword(account, credentials.password));
     }
   }
 
@@ -103,19 +119,38 @@ export class Authenticator {
     return key;
   }
 
-  private async authenticatePassword(email: string, password: string): Promise<AuthResult> {
+  /**
+   * The account an email names: its canonical form (src/entities/email.ts), compared byte for
+   * byte, so an accented or otherwise folded variant never reaches another user's row.
+   */
+  async findPasswordAccount(email: string): Promise<PasswordAccount | null> {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
       "SELECT id, email, password_hash, is_admin, active FROM users WHERE email = ?",
-      [email.trim().toLowerCase()],
+      [canonicalEmail(email)],
     );
     const row = rows[0];
-    const matches = await bcrypt.compare(password, row ? String(row.password_hash) : DUMMY_PASSWORD_HASH);
-    if (!row || !matches || !fromSqlBoolean(row.active)) {
-      return { ok: false, reason: "INVALID", method: "password", account: row ? { userId: Number(row.id), email: String(row.email) } : undefined };
+    if (!row) return null;
+    return { userId: Number(row.id), email: String(row.email), passwordHash: String(row.password_hash), isAdmin: fromSqlBoolean(row.is_admin), active: fromSqlBoolean(row.active) };
+  }
+
+  /**
+   * One bcrypt comparison, against the account's hash or, for an unknown email, a dummy of the same
+   * cost. A proven password whose hash is of an older cost is rehashed before the answer.
+   */
+  async verifyPassword(account: PasswordAccount | null, password: string): Promise<AuthResult> {
+    const matches = await this.passwords.hasher.verify(password, account?.passwordHash ?? null);
+    if (!account || !matches || !account.active) {
+      return { ok: false, reason: "INVALID", method: "password", account: account ? { userId: account.userId, email: account.email } : undefined };
+    }
+    if (this.passwords.hasher.isOutdated(account.passwordHash)) {
+      // A failed rehash must not fail a correct login: the next login tries again.
+      await this.passwords.users.rehashPassword(account.userId, account.passwordHash, password).catch((error: unknown) => {
+        this.passwords.logger.warn({ err: error, userId: account.userId }, "could not rehash an outdated password hash");
+      });
     }
     return {
       ok: true,
-      identity: { userId: Number(row.id), email: String(row.email), isAdmin: fromSqlBoolean(row.is_admin), method: "password", keyId: null, readOnly: false },
+      identity: { userId: account.userId, email: account.email, isAdmin: account.isAdmin, method: "password", keyId: null, readOnly: false },
     };
   }
 }

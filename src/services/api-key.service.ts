@@ -1,8 +1,10 @@
 import type { DataSource, EntityManager } from "typeorm";
 import type { GeneratedKey } from "../auth/api-key-format";
 import type { KeyTags } from "../auth/key-tags";
+import { DEFAULT_KEY_CAPS, type KeyCaps } from "../config";
 import { fromSqlBoolean, fromSqlDateTime, toSqlDateTime } from "../db/data-source";
 import { ApiKey, DESCRIPTION_MAX_LENGTH } from "../entities/api-key.entity";
+import { canonicalEmail } from "../entities/email";
 import { expiryFor } from "../entities/external-tool-settings.entity";
 import { API_KEYS_DISABLED_MESSAGE, BadUserInputError, ForbiddenError, NotFoundError } from "../errors";
 import { type Cursor, decodeCursor, encodeCursor, pageSize } from "./cursor";
@@ -40,6 +42,7 @@ export interface ApiKeyPage {
 }
 
 export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 50;
 const MAX_IDS_PER_STATEMENT = 500;
 
 interface OrderSpec {
@@ -79,6 +82,7 @@ export class ApiKeyService {
     private readonly revocations: Pick<RevocationEpoch, "bump" | "settled">,
     /** Makes the keys: they carry this server's tag. */
     private readonly keyTags: Pick<KeyTags, "issue">,
+    private readonly caps: KeyCaps = DEFAULT_KEY_CAPS,
     /** totalCount memo; cleared by every key write below. */
     readonly counts: CountCache = new CountCache(),
   ) {}
@@ -114,6 +118,7 @@ export class ApiKeyService {
       async (manager) => {
         const settings = await this.settings.get(manager);
         if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
+        await this.assertBelowKeyCap(manager, actor, now);
         const created = await insertKey(manager, fresh, { ownerId: actor.userId, description, readOnly, expiresAt: expiryFor(settings.apiKeyExpiration, now), replacesKeyId: null, now });
         await this.audit.record(
           { action: AuditAction.API_KEY_GENERATED, actor, keyId: created.id, at: now, detail: `${readOnly ? "read-only " : ""}key ${created.hint}${created.expiresAt ? `, expires ${created.expiresAt.toISOString()}` : ", never expires"}` },
@@ -127,6 +132,20 @@ export class ApiKeyService {
       now,
     ));
     return { key: result.key, apiKey: replayed || !made ? await this.getWithOwner(result.id) : made };
+  }
+
+  /**
+   * One user cannot fill the database (and every listing of theirs) with keys. Concurrent
+   * generations for one user queue on the user's row (MariaDB) or on the single writer (SQLite,
+   * see inTransaction), so the count below cannot be raced past the cap.
+   */
+  private async assertBelowKeyCap(manager: EntityManager, actor: KeyActor, now: Date): Promise<void> {
+    const cap = actor.isAdmin ? this.caps.perAdmin : this.caps.perUser;
+    if (manager.connection.options.type === "mysql") await manager.query("SELECT id FROM users WHERE id = ? FOR UPDATE", [actor.userId]);
+    const [row] = await manager.query("SELECT COUNT(*) AS active FROM api_keys WHERE owner_id = ? AND (expires_at IS NULL OR expires_at > ?)", [actor.userId, toSqlDateTime(now)]);
+    if (Number(row.active) >= cap) {
+      throw new BadUserInputError(`You already have ${cap} unexpired API keys, the most allowed. Delete keys you no longer use, then generate a new one.`);
+    }
   }
 
   /**
@@ -198,14 +217,9 @@ export class ApiKeyService {
     }));
   }
 
-  /** The owner's keys, newest first, expired ones included. */
-  async listForOwner(ownerId: number): Promise<ApiKey[]> {
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT ${KEY_WITH_OWNER_COLUMNS} FROM api_keys k INNER JOIN users u ON u.id = k.owner_id
-       WHERE k.owner_id = ? ORDER BY k.created_at DESC, k.id DESC`,
-      [ownerId],
-    );
-    return rows.map(hydrateKeyWithOwner);
+  /** One page of the owner's keys, newest first, expired ones included. */
+  listForOwner(ownerId: number, page: { first?: number | null; after?: string | null } = {}, now: Date = new Date()): Promise<ApiKeyPage> {
+    return this.list({ ...page, orderBy: ApiKeyOrder.CREATED_AT_DESC }, now, ownerId);
   }
 
   async getWithOwner(id: number, manager: EntityManager = this.dataSource.manager): Promise<ApiKey> {
@@ -229,11 +243,20 @@ export class ApiKeyService {
     if (!deleted) throw new NotFoundError("No API key with this id.");
   }
 
-  async list(args: { filter?: ApiKeyFilterInput | null; orderBy?: ApiKeyOrder | null; first?: number | null; after?: string | null }, now: Date = new Date()): Promise<ApiKeyPage> {
+  /** `ownerId`: only that user's keys (myApiKeys); the admin listing passes none. */
+  async list(
+    args: { filter?: ApiKeyFilterInput | null; orderBy?: ApiKeyOrder | null; first?: number | null; after?: string | null },
+    now: Date = new Date(),
+    ownerId?: number,
+  ): Promise<ApiKeyPage> {
     const orderBy = args.orderBy ?? ApiKeyOrder.CREATED_AT_DESC;
-    const first = pageSize(args.first, 50, MAX_PAGE_SIZE);
+    const first = pageSize(args.first, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const spec = ORDER_SPECS[orderBy];
     const where = filterConditions(args.filter ?? {}, now);
+    if (ownerId !== undefined) {
+      where.conditions.push("k.owner_id = ?");
+      where.params.push(ownerId);
+    }
     const conditions = [...where.conditions];
     const params = [...where.params];
     if (args.after) {
@@ -388,7 +411,7 @@ function filterConditions(filter: ApiKeyFilterInput, now: Date): { conditions: s
   const params: unknown[] = [];
   if (filter.ownerEmail != null) {
     conditions.push("u.email = ?");
-    params.push(filter.ownerEmail.trim().toLowerCase());
+    params.push(canonicalEmail(filter.ownerEmail));
   }
   if (filter.descriptionContains != null && filter.descriptionContains !== "") {
     conditions.push("LOWER(k.description) LIKE ? ESCAPE '!'");

@@ -1,6 +1,7 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import { KeyTags } from "../auth/key-tags";
+import { PasswordHasher } from "../auth/password-hasher";
 import type { Config } from "../config";
 import { ApiKeyService } from "./api-key.service";
 import { AuditService } from "./audit.service";
@@ -9,7 +10,7 @@ import { KeyRetentionService } from "./key-retention.service";
 import { LastUsedRecorder } from "./last-used-recorder";
 import { RevocationEpoch } from "./revocation-epoch";
 import { SettingsService } from "./settings.service";
-import { BCRYPT_COST, UserService } from "./user.service";
+import { UserService } from "./user.service";
 
 export interface Services {
   audit: AuditService;
@@ -22,22 +23,26 @@ export interface Services {
   revocations: RevocationEpoch;
   /** The tag secret every issued key carries, and the in-memory check of presented keys against it. */
   keyTags: KeyTags;
+  /** Hashes and checks passwords at the configured bcrypt cost. */
+  passwords: PasswordHasher;
 }
 
-export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { bcryptCost?: number } = {}): Services {
+export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { /** Overrides BCRYPT_COST (tests use the lowest). */ bcryptCost?: number } = {}): Services {
   const audit = new AuditService(dataSource, logger);
   const settings = new SettingsService(dataSource, audit);
   const revocations = new RevocationEpoch(dataSource, { windowMs: config.keyCacheWindowMs, maxEntries: config.keyCacheMaxEntries }, logger);
   const keyTags = new KeyTags(dataSource, (error) => logger.warn({ err: error }, "could not check for untagged keys; untagged keys are still looked up"));
-  const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations, keyTags);
+  const passwords = new PasswordHasher(options.bcryptCost ?? config.bcryptCost);
+  const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations, keyTags, config.keyCaps);
   return {
     audit,
     settings,
-    users: new UserService(dataSource, audit, revocations, options.bcryptCost ?? BCRYPT_COST),
+    users: new UserService(dataSource, audit, revocations, passwords),
     apiKeys,
     lastUsed: new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger),
     keyRetention: new KeyRetentionService(dataSource, settings, audit, apiKeys.counts),
     revocations,
     keyTags,
+    passwords,
   };
 }

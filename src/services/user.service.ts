@@ -1,7 +1,8 @@
-import bcrypt from "bcrypt";
 import { randomBytes } from "node:crypto";
 import type { DataSource } from "typeorm";
 import { describePasswordProblem, isPlausibleEmail } from "../config";
+import type { PasswordHasher } from "../auth/password-hasher";
+import { canonicalEmail } from "../entities/email";
 import { User } from "../entities/user.entity";
 import { inTransaction } from "../db/transactions";
 import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
@@ -11,7 +12,6 @@ import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
 import type { RevocationEpoch } from "./revocation-epoch";
 
-export const BCRYPT_COST = 12;
 const DISPLAY_NAME_MAX_LENGTH = 100;
 
 export interface NewUser {
@@ -27,7 +27,8 @@ export class UserService {
     private readonly audit: AuditService,
     /** Deactivating a user ends their keys: bumped and waited for like a revocation. */
     private readonly revocations: Pick<RevocationEpoch, "bump" | "settled">,
-    private readonly bcryptCost: number = BCRYPT_COST,
+    /** Makes every password hash, at the configured cost (BCRYPT_COST). */
+    private readonly passwords: Pick<PasswordHasher, "hash">,
   ) {}
 
   async findById(id: number): Promise<User | null> {
@@ -35,7 +36,7 @@ export class UserService {
   }
 
   async create(input: NewUser, actor: AuditActor = SYSTEM_ACTOR): Promise<User> {
-    const email = input.email.trim().toLowerCase();
+    const email = canonicalEmail(input.email);
     if (!isPlausibleEmail(email)) throw new BadUserInputError("email is not a valid email address.", "email");
     const passwordProblem = describePasswordProblem(input.password);
     if (passwordProblem) throw new BadUserInputError(`password ${passwordProblem}.`, "password");
@@ -43,7 +44,7 @@ export class UserService {
     if (displayName && displayName.length > DISPLAY_NAME_MAX_LENGTH) {
       throw new BadUserInputError(`displayName must be at most ${DISPLAY_NAME_MAX_LENGTH} characters.`, "displayName");
     }
-    const passwordHash = await bcrypt.hash(input.password, this.bcryptCost);
+    const passwordHash = await this.passwords.hash(input.password);
     const isAdmin = input.isAdmin ?? false;
     try {
       return await inTransaction(this.dataSource, async (manager) => {
@@ -82,6 +83,15 @@ export class UserService {
     });
     if (deactivated) await this.revocations.settled();
     return user;
+  }
+
+  /**
+   * After a login proved `password`: a hash made at a lower cost than today's is replaced. Only
+   * if it is still the stored one, so a password changed meanwhile is never overwritten.
+   */
+  async rehashPassword(userId: number, outdatedHash: string, password: string): Promise<void> {
+    const fresh = await this.passwords.hash(password);
+    await this.dataSource.query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", [fresh, userId, outdatedHash]);
   }
 
   async count(): Promise<number> {

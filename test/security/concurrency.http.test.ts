@@ -10,7 +10,7 @@ describe("concurrency", () => {
   let aliceKey: string;
 
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ MAX_KEYS_PER_USER: "1000" }) // 200 keys for one user: above the default cap;
   });
   beforeEach(async () => {
     await app.reset();

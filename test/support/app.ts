@@ -61,10 +61,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       callback();
     },
   });
-  const config = { ...loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", AUTH_FAILURE_LIMIT: "1000000", KEY_CACHE_WINDOW_MS: "50", ...env }), database: db.config };
+  // bcrypt cost 4 keeps the suite fast; production uses 12 (checked in the user resolver test).
+  const config = { ...loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", AUTH_FAILURE_LIMIT: "1000000", KEY_CACHE_WINDOW_MS: "50", BCRYPT_COST: "4", ...env }), database: db.config };
   const logger = createLogger(config.logLevel, sink);
-  // Cost 4 keeps the suite fast; production uses 12 (checked in the user service test).
-  const services = createServices(db.dataSource, config, logger, { bcryptCost: 4 });
+  const services = createServices(db.dataSource, config, logger);
   const app: App = await createApp({ config, dataSource: db.dataSource, logger, services });
   const { port } = await app.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}/graphql`;
