@@ -26,7 +26,7 @@ export class CanonicalEmails1764600000000 implements MigrationInterface {
       const ids = collisions.map((group) => group.join("+")).join(", ");
       throw new Error(
         `Cannot store emails in canonical form: ${collisions.length} email address(es) are shared by more than one user once normalised ` +
-          `(user ids ${ids}). Change or deactivate-and-rename all but one user of each group, then run the migration again.`,
+          `(user ids ${ids}). Give all but one user of each group another address (UPDATE users SET email = ... WHERE id = ...), then run the migration again.`,
       );
     }
     for (const row of rows) {

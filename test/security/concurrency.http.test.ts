@@ -10,7 +10,8 @@ describe("concurrency", () => {
   let aliceKey: string;
 
   beforeAll(async () => {
-    app = await startTestApp({ MAX_KEYS_PER_USER: "1000" }) // 200 keys for one user: above the default cap;
+    // 200 keys for one user: above the default cap.
+    app = await startTestApp({ MAX_KEYS_PER_USER: "1000" });
   });
   beforeEach(async () => {
     await app.reset();
