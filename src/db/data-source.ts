@@ -12,9 +12,10 @@ import { AuditEvent } from "../entities/audit-event.entity";
 import { RevocationEpoch1764400000000 } from "../migrations/1764400000000-revocation-epoch";
 import { KeyTags1764500000000 } from "../migrations/1764500000000-key-tags";
 import { CanonicalEmails1764600000000 } from "../migrations/1764600000000-canonical-emails";
+import { AuthAttempts1764610000000 } from "../migrations/1764610000000-auth-attempts";
 
 export const ENTITIES = [User, ApiKey, ExternalToolSettings, AuditEvent];
-export const MIGRATIONS = [InitialSchema1764237600000, AuditAndRotation1764300000000, ExpiredKeyRetention1764320000000, RevocationEpoch1764400000000, KeyTags1764500000000, CanonicalEmails1764600000000];
+export const MIGRATIONS = [InitialSchema1764237600000, AuditAndRotation1764300000000, ExpiredKeyRetention1764320000000, RevocationEpoch1764400000000, KeyTags1764500000000, CanonicalEmails1764600000000, AuthAttempts1764610000000];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;

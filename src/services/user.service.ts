@@ -91,7 +91,7 @@ export class UserService {
    */
   async rehashPassword(userId: number, outdatedHash: string, password: string): Promise<void> {
     const fresh = await this.passwords.hash(password);
-    await this.dataSource.query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", [fresh, userId, outdatedHash]);
+    await inTransaction(this.dataSource, (manager) => manager.query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", [fresh, userId, outdatedHash]));
   }
 
   async count(): Promise<number> {
