@@ -53,6 +53,9 @@ export class TooManyRequestsError extends GraphQLError {
   }
 }
 
+export const RESPONSE_TOO_LARGE_MESSAGE = "The result is larger than this server sends in one response: ask for fewer items (first) or fewer fields, and page with `after`.";
+/** Password checks waiting for bcrypt are bounded (BCRYPT_QUEUE_MAX): beyond, this, at once. */
+export const PASSWORD_LINE_FULL_MESSAGE = "Too many password logins are being checked right now. Try again in a moment, or use an API key.";
 export const SERVICE_UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Try again shortly.";
 
 /** The database cannot be reached: HTTP 503, the process stays up and recovers by itself. */

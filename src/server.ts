@@ -18,11 +18,15 @@ import {
   INTERNAL_ERROR_MESSAGE,
   PERMISSION_DENIED_MESSAGE,
   PUBLIC_ERROR_CODES,
+  PASSWORD_LINE_FULL_MESSAGE,
+  RESPONSE_TOO_LARGE_MESSAGE,
   SERVICE_UNAVAILABLE_MESSAGE,
   TOO_MANY_REQUESTS_MESSAGE,
 } from "./errors";
 import { AuthGate } from "./security/auth-gate";
 import { AuthThrottle } from "./security/auth-throttle";
+import { PasswordQueue } from "./auth/password-queue";
+import { SharedAuthThrottle } from "./auth/shared-throttle";
 import { clientIp } from "./security/client-ip";
 import { applyCors } from "./security/cors";
 import { isDatabaseUnavailable } from "./security/database-faults";
@@ -87,7 +91,12 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const { security } = config;
   // Failed authentications per client IP and per account: in memory, per instance (README).
   const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
-  const gate = new AuthGate(authenticator, throttle);
+  const gate = new AuthGate({
+    authenticator,
+    throttle,
+    shared: new SharedAuthThrottle(dataSource, { limit: security.authFailureLimit, windowMs: security.authFailureWindowMs }),
+    queue: new PasswordQueue(security.passwordQueue),
+  });
   const limits = graphqlLimits(security.graphql);
   const operations = new OperationNames(limits.parseOptions);
   const accessLog = createAccessLog(logger);
@@ -125,6 +134,9 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     const pending = gate.authenticate(credentials, log.clientIp);
     const auth = pending instanceof Promise ? await pending : pending;
     metrics.observeAuth(credentials, auth);
+    if (!auth.ok && auth.throttled && auth.busy) {
+      return sendJson(res, 503, { errors: [{ message: PASSWORD_LINE_FULL_MESSAGE, extensions: { code: "SERVICE_UNAVAILABLE", retryAfterSeconds: auth.retryAfterSeconds } }] }, headers, ["retry-after", String(auth.retryAfterSeconds)]);
+    }
     if (!auth.ok && auth.throttled) {
       log.throttled = true;
       services.audit.noteAuthFailure({ reason: "TOO_MANY_REQUESTS", method: credentials.kind, ip: log.clientIp });
@@ -165,6 +177,10 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     });
     if (response.status === 401) response.headers.set("www-authenticate", challenge);
     if (hasUnavailableError(response)) response.status = 503;
+    if (response.body.kind === "complete" && response.body.string.length > security.graphql.maxResponseBytes / 3 && Buffer.byteLength(response.body.string) > security.graphql.maxResponseBytes) {
+      // The cost limit keeps results near their estimate; long texts can still outgrow it.
+      return sendError(res, 400, "RESPONSE_TOO_LARGE", RESPONSE_TOO_LARGE_MESSAGE, headers);
+    }
     await writeGraphQLResponse(res, response, headers);
   }
 
