@@ -80,9 +80,15 @@ export class AuthThrottle {
   block(subject: string, endsAt: number): void {
     const now = this.now();
     if (endsAt <= now) return;
-    const window = this.count(subject, now);
-    window.count = Math.max(window.count, this.options.limit);
-    window.endsAt = Math.max(window.endsAt, endsAt);
+    const window = this.windows.get(subject);
+    if (window && window.endsAt > now) {
+      window.count = Math.max(window.count, this.options.limit);
+      window.endsAt = Math.max(window.endsAt, endsAt);
+      return;
+    }
+    this.windows.delete(subject);
+    this.windows.set(subject, { count: this.options.limit, endsAt });
+    if (this.windows.size > this.options.maxEntries) this.evict(now);
   }
 
   private count(subject: string, now: number): Window {
