@@ -141,8 +141,14 @@ export class ApiKeyService {
    */
   private async assertBelowKeyCap(manager: EntityManager, actor: KeyActor, now: Date): Promise<void> {
     const cap = actor.isAdmin ? this.caps.perAdmin : this.caps.perUser;
-    if (manager.connection.options.type === "mysql") await manager.query("SELECT id FROM users WHERE id = ? FOR UPDATE", [actor.userId]);
-    const [row] = await manager.query("SELECT COUNT(*) AS active FROM api_keys WHERE owner_id = ? AND (expires_at IS NULL OR expires_at > ?)", [actor.userId, toSqlDateTime(now)]);
+    const mysql = manager.connection.options.type === "mysql";
+    if (mysql) await manager.query("SELECT id FROM users WHERE id = ? FOR UPDATE", [actor.userId]);
+    // A locking read on MariaDB: a plain one would count from the transaction's snapshot, taken
+    // before the lock was granted, and miss the keys the transactions it waited for committed.
+    const [row] = await manager.query(
+      `SELECT COUNT(*) AS active FROM api_keys WHERE owner_id = ? AND (expires_at IS NULL OR expires_at > ?)${mysql ? " FOR UPDATE" : ""}`,
+      [actor.userId, toSqlDateTime(now)],
+    );
     if (Number(row.active) >= cap) {
       throw new BadUserInputError(`You already have ${cap} unexpired API keys, the most allowed. Delete keys you no longer use, then generate a new one.`);
     }
