@@ -2,9 +2,12 @@
  * The bounded line in front of bcrypt. A password attempt takes a ticket before anything else
  * (lookup, throttle, comparison) and gives it back when done; its comparison waits for one of
  * `concurrency` turns (no more than the thread pool runs at once). Tickets are limited twice:
- * `maxPerClient` per client IP (one address cannot fill the line) and `concurrency + maxQueued`
- * in all. Beyond either, the attempt is refused at once, before any work, so a flood costs
- * microseconds per request and a valid login waits behind at most `maxQueued` comparisons.
+ * `concurrency + maxQueued` in all (beyond, refused at once: 503), and `maxPerClient` per client
+ * IP, so one address cannot fill the line. A client's further attempts wait outside the line for
+ * one of its own tickets (a script's concurrent logins are served in turn), up to
+ * MAX_WAITING_PER_CLIENT of them; beyond that they are refused at once (429). A flood therefore
+ * costs microseconds per request, and a valid login from elsewhere waits behind at most
+ * `maxQueued` comparisons.
  */
 export interface PasswordQueueOptions {
   /** Comparisons running at once (bcrypt runs on libuv's thread pool, 4 threads by default). */
@@ -25,18 +28,35 @@ export interface PasswordTicket {
 }
 
 const RETRY_AFTER_SECONDS = 1;
+/** Attempts of one client waiting for one of its tickets; and of all clients together. */
+export const MAX_WAITING_PER_CLIENT = 64;
+const MAX_WAITING = 4096;
 
 export class PasswordQueue {
   private tickets = 0;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly perClient = new Map<string, number>();
+  private readonly clientWaiting = new Map<string, Array<() => void>>();
+  private waitingForClient = 0;
 
   constructor(private readonly options: PasswordQueueOptions) {}
 
-  enter(client: string): Admission {
+  /** Synchronous unless the client already holds its share of tickets and must wait for one. */
+  enter(client: string): Admission | Promise<Admission> {
     const held = this.perClient.get(client) ?? 0;
-    if (held >= this.options.maxPerClient) return { admitted: false, reason: "client-busy", retryAfterSeconds: RETRY_AFTER_SECONDS };
+    if (held >= this.options.maxPerClient) {
+      const waiting = this.clientWaiting.get(client) ?? [];
+      if (waiting.length >= MAX_WAITING_PER_CLIENT || this.waitingForClient >= MAX_WAITING) {
+        return { admitted: false, reason: "client-busy", retryAfterSeconds: RETRY_AFTER_SECONDS };
+      }
+      this.waitingForClient += 1;
+      this.clientWaiting.set(client, waiting);
+      return new Promise<void>((resolve) => waiting.push(resolve)).then(() => {
+        this.waitingForClient -= 1;
+        return this.enter(client);
+      });
+    }
     if (this.tickets >= this.options.concurrency + this.options.maxQueued) return { admitted: false, reason: "busy", retryAfterSeconds: RETRY_AFTER_SECONDS };
     this.tickets += 1;
     this.perClient.set(client, held + 1);
@@ -68,6 +88,11 @@ export class PasswordQueue {
           const remaining = (this.perClient.get(client) ?? 1) - 1;
           if (remaining > 0) this.perClient.set(client, remaining);
           else this.perClient.delete(client);
+          const waiting = this.clientWaiting.get(client);
+          if (waiting) {
+            waiting.shift()!();
+            if (waiting.length === 0) this.clientWaiting.delete(client);
+          }
           if (hasTurn) this.passTurn();
         },
       },

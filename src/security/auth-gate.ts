@@ -50,7 +50,8 @@ export class AuthGate {
     // A throttled IP costs no SQL and no place in the line.
     const ipVerdict = throttle.check(ipKey);
     if (ipVerdict.blocked) return refused(ipVerdict.retryAfterSeconds);
-    const admission = queue.enter(ip);
+    const entering = queue.enter(ip);
+    const admission = entering instanceof Promise ? await entering : entering;
     if (!admission.admitted) return { ok: false, throttled: true, busy: admission.reason === "busy", retryAfterSeconds: admission.retryAfterSeconds };
     const { ticket } = admission;
     try {

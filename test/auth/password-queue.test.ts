@@ -1,8 +1,14 @@
-import { type Admission, PasswordQueue, type PasswordTicket } from "../../src/auth/password-queue";
+import { type Admission, MAX_WAITING_PER_CLIENT, PasswordQueue, type PasswordTicket } from "../../src/auth/password-queue";
 
-const ticketOf = (admission: Admission): PasswordTicket => {
-  if (!admission.admitted) throw new Error(`refused: ${admission.reason}`);
-  return admission.ticket;
+/** An admission decided at once (not waiting for the client's own tickets). */
+const now = (admission: Admission | Promise<Admission>): Admission => {
+  if (admission instanceof Promise) throw new Error("the admission waits");
+  return admission;
+};
+const ticketOf = (admission: Admission | Promise<Admission>): PasswordTicket => {
+  const decided = now(admission);
+  if (!decided.admitted) throw new Error(`refused: ${decided.reason}`);
+  return decided.ticket;
 };
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -28,17 +34,31 @@ describe("PasswordQueue", () => {
     const tickets = Array.from({ length: 5 }, (_, i) => ticketOf(queue.enter(`ip${i}`)));
     expect(queue.enter("another")).toEqual({ admitted: false, reason: "busy", retryAfterSeconds: 1 });
     tickets[4].leave();
-    expect(queue.enter("another").admitted).toBe(true);
+    expect(now(queue.enter("another")).admitted).toBe(true);
   });
 
-  test("one client holds at most maxPerClient tickets, so it cannot fill the line for others", () => {
+  test("one client holds at most maxPerClient tickets: its next attempts wait for its own, others are not held up", async () => {
     const queue = new PasswordQueue({ concurrency: 1, maxQueued: 10, maxPerClient: 2 });
-    const first = ticketOf(queue.enter("attacker"));
-    ticketOf(queue.enter("attacker"));
-    expect(queue.enter("attacker")).toEqual({ admitted: false, reason: "client-busy", retryAfterSeconds: 1 });
-    expect(queue.enter("someone else").admitted).toBe(true);
+    const first = ticketOf(queue.enter("script"));
+    ticketOf(queue.enter("script"));
+    const third = queue.enter("script");
+    expect(third).toBeInstanceOf(Promise);
+    expect(now(queue.enter("someone else")).admitted).toBe(true);
+    let admitted: Admission | null = null;
+    void (third as Promise<Admission>).then((admission) => (admitted = admission));
+    await settled();
+    expect(admitted).toBeNull();
     first.leave();
-    expect(queue.enter("attacker").admitted).toBe(true);
+    await settled();
+    expect(admitted).toMatchObject({ admitted: true });
+  });
+
+  test("past MAX_WAITING_PER_CLIENT waiting attempts, a client's next one is refused at once (429)", () => {
+    const queue = new PasswordQueue({ concurrency: 1, maxQueued: 10, maxPerClient: 1 });
+    ticketOf(queue.enter("flood"));
+    for (let i = 0; i < MAX_WAITING_PER_CLIENT; i++) expect(queue.enter("flood")).toBeInstanceOf(Promise);
+    expect(queue.enter("flood")).toEqual({ admitted: false, reason: "client-busy", retryAfterSeconds: 1 });
+    expect(now(queue.enter("someone else")).admitted).toBe(true);
   });
 
   test("a ticket that leaves while waiting hands its turn on, and leave() twice changes nothing", async () => {
