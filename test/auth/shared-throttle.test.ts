@@ -37,6 +37,8 @@ describe("the password throttle holds across instances", () => {
     db = await createTestDatabase();
     const silent = pino({ level: "silent" });
     users = new UserService(db.dataSource, new AuditService(db.dataSource, silent), { bump: async () => undefined, settled: async () => undefined }, new PasswordHasher(4));
+    // A user before either instance starts: with none, both would create the first admin at once.
+    await newUser();
     const env = { DATABASE_URL: db.url, TRUST_PROXY: "1", AUTH_FAILURE_LIMIT: String(LIMIT), BCRYPT_COST: "4", BCRYPT_MAX_PER_CLIENT: "1000", BCRYPT_QUEUE_MAX: "1000" };
     [a, b] = await Promise.all([startChildServer(env), startChildServer(env)]);
   }, 180_000);
