@@ -8,7 +8,7 @@ import type { AuthResult } from "./auth/authenticator";
 import { toSqlDateTime } from "./db/data-source";
 import { KNOWN_ROUTES } from "./routes";
 import { CounterTally, OneLabelHistogram } from "./metrics-tally";
-import type { LastUsedRecorder } from "./services/last-used-recorder";
+import type { LastUsedRecorder } from "./keys/last-used-recorder";
 
 /** Operation names come from clients: beyond this many distinct ones, the rest count as "other". */
 const MAX_OPERATION_LABELS = 200;

@@ -4,12 +4,12 @@ import { fromSqlBoolean, fromSqlDateTime } from "../db/data-source";
 import { isExpired } from "../entities/api-key.entity";
 import type { AuthFailureReason } from "../errors";
 import type { ApiKeyService } from "../services/api-key.service";
-import type { LastUsedRecorder } from "../services/last-used-recorder";
-import { API_KEY_LENGTH, hashApiKey, hashesEqual, parseApiKey, UNTAGGED_KEY_LENGTH } from "./api-key-format";
+import type { LastUsedRecorder } from "../keys/last-used-recorder";
+import { API_KEY_LENGTH, hashApiKey, hashesEqual, parseApiKey, UNTAGGED_KEY_LENGTH } from "../keys/api-key-format";
 import type { Credentials } from "./credentials";
-import type { CachedKey, KeyCache } from "./key-cache";
-import { createKeyLookup, type KeyLookup, type KeyRow } from "./key-lookup";
-import type { KeyTags } from "./key-tags";
+import type { CachedKey, KeyCache } from "../keys/key-cache";
+import { createKeyLookup, type KeyLookup, type KeyRow } from "../keys/key-lookup";
+import type { KeyTags } from "../keys/key-tags";
 import type { Identity } from "./identity";
 
 export type AuthResult =
@@ -79,7 +79,7 @@ export class Authenticator {
     const queued = this.lastUsed.record(key.keyId, key.lastUsedAt, now ?? nowMs);
     if (queued) key.lastUsedAt = queued;
     // One frozen result per cached key, shared by its requests: nothing downstream writes to an identity.
-    return (key.accepted ??= Object.freeze({ ok: true, identity: Object.freeze(identityOf(key)) }));
+    return (key.accepted ??= Object.freeze({ ok: true, identity: Object.freeze(identityOf(key)) })) as AuthResult;
   }
 
   /** The one SQL statement of an authenticated request, when the cache cannot answer. */

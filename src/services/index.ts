@@ -1,13 +1,13 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
-import { KeyTags } from "../auth/key-tags";
+import { KeyTags } from "../keys/key-tags";
 import type { Config } from "../config";
 import { ApiKeyService } from "./api-key.service";
 import { AuditService } from "./audit.service";
 import { IdempotencyService } from "./idempotency.service";
 import { KeyRetentionService } from "./key-retention.service";
-import { LastUsedRecorder } from "./last-used-recorder";
-import { RevocationEpoch } from "./revocation-epoch";
+import { LastUsedRecorder } from "../keys/last-used-recorder";
+import { RevocationEpoch } from "../keys/revocation-epoch";
 import { SettingsService } from "./settings.service";
 import { BCRYPT_COST, UserService } from "./user.service";
 

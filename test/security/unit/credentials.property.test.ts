@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { API_KEY_LENGTH, LEGACY_PREFIX, parseApiKey } from "../../../src/auth/api-key-format";
+import { API_KEY_LENGTH, LEGACY_PREFIX, parseApiKey } from "../../../src/keys/api-key-format";
 import { issueTestKey } from "../../support/keys";
 import { MAX_CREDENTIAL_HEADER_LENGTH, parseCredentials, type Credentials } from "../../../src/auth/credentials";
 

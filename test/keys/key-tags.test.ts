@@ -1,6 +1,6 @@
 import { createApp } from "../../src/server";
-import { generateApiKey, hashApiKey, parseApiKey } from "../../src/auth/api-key-format";
-import { KeyTags, readTagSecret, UNTAGGED_RECHECK_MS } from "../../src/auth/key-tags";
+import { generateApiKey, hashApiKey, parseApiKey } from "../../src/keys/api-key-format";
+import { KeyTags, readTagSecret, UNTAGGED_RECHECK_MS } from "../../src/keys/key-tags";
 import { toSqlDateTime } from "../../src/db/data-source";
 import { countQueries } from "../../src/db/query-counter";
 import { createServices } from "../../src/services";

@@ -1,5 +1,4 @@
 import { performance } from "node:perf_hooks";
-import type { Identity } from "./identity";
 
 /** What authentication needs of a key row, kept in memory between requests. */
 export interface CachedKey {
@@ -14,8 +13,11 @@ export interface CachedKey {
   userCreatedAt: Date;
   /** As stored, or as this instance last queued it (so lastUsedAt is still written once a minute). */
   lastUsedAt: Date | null;
-  /** The successful authentication result, made on first use and shared by later requests. */
-  accepted?: Readonly<{ ok: true; identity: Identity }>;
+  /**
+   * The successful authentication result, made on first use and shared by later requests.
+   * Opaque here (keys/ sits below auth/): the authenticator alone writes and reads it.
+   */
+  accepted?: unknown;
 }
 
 export interface KeyCacheOptions {

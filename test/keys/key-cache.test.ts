@@ -1,4 +1,4 @@
-import { type CachedKey, KeyCache } from "../../src/auth/key-cache";
+import { type CachedKey, KeyCache } from "../../src/keys/key-cache";
 
 const entry = (keyId: number): CachedKey => ({
   keyId,

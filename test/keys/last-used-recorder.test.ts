@@ -1,5 +1,5 @@
 import pino from "pino";
-import { LastUsedRecorder } from "../../src/services/last-used-recorder";
+import { LastUsedRecorder } from "../../src/keys/last-used-recorder";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 
 describe("lastUsedAt write-behind", () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { API_KEY_LENGTH, API_KEY_PREFIX, hashApiKey, hashesEqual, hasValidTag, hintOf, parseApiKey, UNTAGGED_KEY_LENGTH } from "../../src/auth/api-key-format";
+import { API_KEY_LENGTH, API_KEY_PREFIX, hashApiKey, hashesEqual, hasValidTag, hintOf, parseApiKey, UNTAGGED_KEY_LENGTH } from "../../src/keys/api-key-format";
 import { issueTestKey, TEST_TAG_SECRET, untaggedKey, withChecksum } from "../support/keys";
 
 describe("API key format", () => {

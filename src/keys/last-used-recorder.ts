@@ -2,7 +2,7 @@ import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import { toSqlDateTime } from "../db/data-source";
 import { inTransaction } from "../db/transactions";
-import { PeriodicFlush } from "./periodic-flush";
+import { PeriodicFlush } from "../db/periodic-flush";
 
 /** Keys per UPDATE statement of a flush (4 parameters each, far below SQLite's and MySQL's limits). */
 const FLUSH_CHUNK = 250;

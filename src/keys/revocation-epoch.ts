@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
-import { KeyCache, type KeyCacheOptions } from "../auth/key-cache";
+import { KeyCache, type KeyCacheOptions } from "./key-cache";
 
 const GENERATION_SQL = "SELECT generation FROM revocation_epoch WHERE id = 1";
 /** Timers fire late, never early; this covers a poll whose start was stamped a little before its statement ran. */

@@ -1,5 +1,5 @@
 import { QueryFailedError } from "typeorm";
-import { createKeyLookup, SQLITE_KEY_LOOKUP_SQL } from "../../src/auth/key-lookup";
+import { createKeyLookup, SQLITE_KEY_LOOKUP_SQL } from "../../src/keys/key-lookup";
 import { toSqlDateTime } from "../../src/db/data-source";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { issueTestKey } from "../support/keys";
