@@ -21,8 +21,8 @@ import {
   SERVICE_UNAVAILABLE_MESSAGE,
   TOO_MANY_REQUESTS_MESSAGE,
 } from "./errors";
-import { AuthGate } from "./security/auth-gate";
-import { AuthThrottle } from "./security/auth-throttle";
+import { AuthGate } from "./auth/auth-gate";
+import { AuthThrottle } from "./auth/auth-throttle";
 import { clientIp } from "./security/client-ip";
 import { applyCors } from "./security/cors";
 import { isDatabaseUnavailable } from "./security/database-faults";

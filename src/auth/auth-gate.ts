@@ -1,6 +1,6 @@
-import type { AuthResult, Authenticator } from "../auth/authenticator";
-import type { Credentials } from "../auth/credentials";
-import type { Identity } from "../auth/identity";
+import type { AuthResult, Authenticator } from "./authenticator";
+import type { Credentials } from "./credentials";
+import type { Identity } from "./identity";
 import { accountSubject, type AuthThrottle, ipSubject } from "./auth-throttle";
 
 export type GateResult =

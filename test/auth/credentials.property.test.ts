@@ -1,7 +1,7 @@
 import fc from "fast-check";
-import { API_KEY_LENGTH, LEGACY_PREFIX, parseApiKey } from "../../../src/keys/api-key-format";
-import { issueTestKey } from "../../support/keys";
-import { MAX_CREDENTIAL_HEADER_LENGTH, parseCredentials, type Credentials } from "../../../src/auth/credentials";
+import { API_KEY_LENGTH, LEGACY_PREFIX, parseApiKey } from "../../src/keys/api-key-format";
+import { issueTestKey } from "../support/keys";
+import { MAX_CREDENTIAL_HEADER_LENGTH, parseCredentials, type Credentials } from "../../src/auth/credentials";
 
 const RUNS = { numRuns: 2000 };
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
