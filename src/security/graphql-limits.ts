@@ -1,6 +1,6 @@
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { ParseOptions, ValidationRule } from "graphql";
-import type { SecurityConfig } from "./config";
+import type { SecurityConfig } from "../config/security";
 
 /**
  * graphql-armor (Escape) protections: depth, aliases, directives and cost limits, as validation

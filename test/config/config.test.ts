@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_SQLITE_PATH, loadConfig } from "../src/config";
+import { ConfigError, DEFAULT_SQLITE_PATH, loadConfig } from "../../src/config";
 
 describe("configuration", () => {
   test("no variables: embedded SQLite on port 4000 of every interface", () => {

@@ -1,6 +1,8 @@
+import type { EnvReader } from "./env-reader";
+
 /**
- * The security and reliability settings (issue 5). Read by loadConfig in src/config.ts, so every
- * bad variable is still reported together with the others.
+ * The security and reliability settings. Read by loadConfig (./index.ts), so every bad variable
+ * is still reported together with the others.
  */
 export interface SecurityConfig {
   /** Failed authentications allowed per client IP (and per account for passwords) in one window. */
@@ -23,16 +25,16 @@ export interface SecurityConfig {
   databaseConnectTimeoutMs: number;
 }
 
-type IntegerReader = (name: string, fallback: number, min: number, max: number) => number;
-
-export function loadSecurityConfig(env: NodeJS.ProcessEnv, integer: IntegerReader, problems: string[]): SecurityConfig {
+export function readSecurityConfig(reader: EnvReader): SecurityConfig {
+  const { env } = reader;
+  const integer = reader.integer.bind(reader);
   const corsOrigins = (env.CORS_ORIGINS ?? "")
     .split(",")
     .map((origin) => origin.trim().replace(/\/$/, ""))
     .filter(Boolean);
   for (const origin of corsOrigins) {
     if (origin === "*") continue;
-    if (!/^https?:\/\/[^/\s]+$/i.test(origin)) problems.push(`CORS_ORIGINS entries must be origins like https://app.example.org (or *), got "${origin}"`);
+    if (!/^https?:\/\/[^/\s]+$/i.test(origin)) reader.problem(`CORS_ORIGINS entries must be origins like https://app.example.org (or *), got "${origin}"`);
   }
   const trustRaw = env.TRUST_PROXY?.trim().toLowerCase();
   let trustProxy = 0;
