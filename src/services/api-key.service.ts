@@ -83,6 +83,12 @@ export class ApiKeyService {
     readonly counts: CountCache = new CountCache(),
   ) {}
 
+  /** Unexpired keys, every owner's (the metrics gauge). */
+  async countActive(now = new Date()): Promise<number> {
+    const [row] = await this.dataSource.query("SELECT COUNT(*) AS total FROM api_keys WHERE expires_at IS NULL OR expires_at > ?", [toSqlDateTime(now)]);
+    return Number(row.total);
+  }
+
   /** Every write to api_keys goes through here, so no cached count outlives it on this instance. */
   private changingKeys<T>(write: Promise<T>): Promise<T> {
     return write.finally(() => this.counts.clear());

@@ -1,5 +1,5 @@
 import { accountSubject, AuthThrottle } from "../../src/auth/auth-throttle";
-import { clientIp } from "../../src/security/client-ip";
+import { clientIp } from "../../src/http/client-ip";
 import type { IncomingMessage } from "node:http";
 
 describe("AuthThrottle", () => {

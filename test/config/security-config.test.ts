@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "../../src/config";
-import { isDatabaseUnavailable } from "../../src/security/database-faults";
+import { isDatabaseUnavailable } from "../../src/db/database-faults";
 
 describe("security settings", () => {
   test("defaults: 20 failures a minute, no proxy trusted, no CORS origin, limits on", () => {

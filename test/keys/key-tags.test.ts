@@ -1,9 +1,8 @@
-import { createApp } from "../../src/server";
 import { generateApiKey, hashApiKey, parseApiKey } from "../../src/keys/api-key-format";
 import { KeyTags, readTagSecret, UNTAGGED_RECHECK_MS } from "../../src/keys/key-tags";
 import { toSqlDateTime } from "../../src/db/data-source";
 import { countQueries } from "../../src/db/query-counter";
-import { createServices } from "../../src/services";
+import { createRuntime } from "../../src/runtime";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startTestApp, type TestApp } from "../support/app";
 import { madeUpKey, untaggedKey } from "../support/keys";
@@ -104,8 +103,8 @@ describe("key tags over HTTP: a server started with untagged keys stored", () =>
     const old = untaggedKey();
     await insertUntaggedKeyRow(app.db, owner.id, old);
     // A second server, started after the row exists (as after the migration that marked it).
-    const upgraded = await createApp({ config: app.config, dataSource: app.db.dataSource, logger: app.logger, services: createServices(app.db.dataSource, app.config, app.logger, { bcryptCost: 4 }) });
-    const { url } = await upgraded.listen(0, "127.0.0.1");
+    const upgraded = await createRuntime(app.config, { dataSource: app.db.dataSource, logger: app.logger, bcryptCost: 4 });
+    const { url } = await (await upgraded.serve()).listen(0, "127.0.0.1");
     try {
       const ask = async (key: string) => {
         const response = await fetch(url, {

@@ -10,7 +10,12 @@ import type { SecurityConfig } from "../config/security";
  * one more set of hooks Apollo awaits on every request.
  * Rejections are validation errors (400 GRAPHQL_VALIDATION_FAILED); the limits are not echoed.
  */
-export function graphqlLimits(limits: SecurityConfig["graphql"]): { validationRules: ValidationRule[]; parseOptions: ParseOptions } {
+export interface GraphQLLimits {
+  validationRules: ValidationRule[];
+  parseOptions: ParseOptions;
+}
+
+export function graphqlLimits(limits: SecurityConfig["graphql"]): GraphQLLimits {
   const armor = new ApolloArmor({
     blockFieldSuggestion: { enabled: false },
     maxDepth: { enabled: true, n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: false },

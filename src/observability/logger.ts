@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import pino, { type DestinationStream, type Logger } from "pino";
 import SonicBoom from "sonic-boom";
-import type { LogLevel } from "./config";
+import type { LogLevel } from "../config";
 
 /** Headers that may carry a secret; pino replaces them before a line is written. */
 export const REDACTED_PATHS = ["req.headers.authorization", "req.headers.apikey", "req.headers.cookie", "headers.authorization", "headers.apikey", "password", "key"];

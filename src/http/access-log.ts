@@ -1,6 +1,8 @@
 import pino, { type Logger } from "pino";
-import type { AuthFailureReason } from "./errors";
-import { KNOWN_ROUTES } from "./routes";
+import type { Identity } from "../auth/identity";
+import type { AuthFailureReason } from "../errors";
+import type { OperationInfo } from "./operation-names";
+import { KNOWN_ROUTES } from "./router";
 
 /**
  * One line per HTTP request. Every field is chosen by the server; none can hold a secret. Only
@@ -26,6 +28,16 @@ export interface AccessLogEntry {
 }
 
 export type AccessLog = (entry: AccessLogEntry) => void;
+
+/** What the access line and the metrics learn about a request while it is handled. */
+export interface RequestLog {
+  requestId: string;
+  clientIp: string;
+  identity: Identity | null;
+  reason?: AuthFailureReason;
+  operation: OperationInfo | null;
+  throttled?: boolean;
+}
 
 interface PinoInternals {
   [key: symbol]: unknown;

@@ -1,25 +1,27 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { DataSource } from "typeorm";
-import type { Credentials } from "./auth/credentials";
-import type { AuthResult } from "./auth/authenticator";
-import { toSqlDateTime } from "./db/data-source";
-import { KNOWN_ROUTES } from "./routes";
 import { CounterTally, OneLabelHistogram } from "./metrics-tally";
-import type { LastUsedRecorder } from "./keys/last-used-recorder";
 
 /** Operation names come from clients: beyond this many distinct ones, the rest count as "other". */
 const MAX_OPERATION_LABELS = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const ACTIVE_KEYS_CACHE_MS = 5_000;
 
+/** What the gauges read at scrape time. Structural, so observability/ imports nothing above it. */
+export interface MetricsSources {
+  /** Unexpired API keys (one SQL COUNT, cached between scrapes here). */
+  countActiveKeys(): Promise<number>;
+  /** The lastUsedAt write-behind queue. */
+  lastUsed: { readonly pendingCount: number; onFlush(listener: (seconds: number, written: number, ok: boolean) => void): void };
+  logger: Logger;
+}
+
+/** One authentication's outcome, as the authenticator or the throttle reported it. */
+export type AuthOutcome = { ok: true } | { ok: false; throttled: true } | { ok: false; reason: string };
+
 export interface MetricsOptions {
   /** A registry of this app's own; a fresh one by default, never prom-client's global one. */
   registry?: Registry;
-  /** Bearer token GET /metrics requires; none: open. */
-  token?: string;
   /** Process metrics (CPU, memory, event loop, GC); on by default. */
   defaultMetrics?: boolean;
   /** How long the active-keys COUNT is reused between scrapes; 5 s by default. */
@@ -37,19 +39,17 @@ export class Metrics {
   private readonly authTally = new CounterTally<"method" | "outcome" | "reason">();
   /** The series the request path hits over and over, kept to skip building its key (observeRequest, observeAuth). */
   private lastRequestSeries: { route: string; label: string; status: number; counter: { count: number } } | null = null;
-  private readonly authSuccesses: Partial<Record<Credentials["kind"], { count: number }>> = {};
+  private readonly authSuccesses: Partial<Record<string, { count: number }>> = {};
   private readonly flushDuration: Histogram<"outcome">;
   private readonly operations = new Set<string>();
-  private readonly tokenDigest: Buffer | null;
   private activeKeysCache: { value: number; at: number } | null = null;
   private readonly activeKeysCacheMs: number;
 
   constructor(
-    private readonly sources: { dataSource: DataSource; lastUsed: LastUsedRecorder; logger: Logger },
+    private readonly sources: MetricsSources,
     options: MetricsOptions = {},
   ) {
     this.registry = options.registry ?? new Registry();
-    this.tokenDigest = options.token ? digest(options.token) : null;
     this.activeKeysCacheMs = options.activeKeysCacheMs ?? ACTIVE_KEYS_CACHE_MS;
     const registers = [this.registry];
     // The per-request series are tallied in plain numbers and handed over at scrape time.
@@ -109,9 +109,8 @@ export class Metrics {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "xta_" });
   }
 
-  /** One finished HTTP request. `path` is the URL path; operation the GraphQL operation name if any. */
-  observeRequest(path: string | undefined, operation: string | undefined, status: number, seconds: number): void {
-    const route = path && KNOWN_ROUTES.has(path) ? path : "other";
+  /** One finished HTTP request. `route`: a known path or "other"; operation the GraphQL operation name if any. */
+  observeRequest(route: string, operation: string | undefined, status: number, seconds: number): void {
     const label = this.operationLabel(operation);
     const last = this.lastRequestSeries;
     if (last !== null && last.route === route && last.label === label && last.status === status) last.counter.count++;
@@ -125,36 +124,14 @@ export class Metrics {
   }
 
   /** One authentication attempt on /graphql. Never sees the secret, only its kind. */
-  observeAuth(credentials: Pick<Credentials, "kind">, result: AuthResult | { ok: false; throttled: true }): void {
+  observeAuth(credentials: { kind: string }, result: AuthOutcome): void {
     const method = credentials.kind;
     if (result.ok) (this.authSuccesses[method] ??= this.authTally.counter(`${method} success`, () => ({ method, outcome: "success", reason: "" }))).count++;
     else if ("throttled" in result && result.throttled) this.authTally.add(`${method} throttled`, () => ({ method, outcome: "throttled", reason: "TOO_MANY_REQUESTS" }));
     else {
-      const { reason } = result as Extract<AuthResult, { ok: false }>;
+      const { reason } = result as { reason: string };
       this.authTally.add(`${method} failure ${reason}`, () => ({ method, outcome: "failure", reason }));
     }
-  }
-
-  /**
-   * GET /metrics: Prometheus text format; 401 without the bearer token when one is configured.
-   * `headers`: the server's common response headers, as a flat [name, value, …] list.
-   */
-  async handle(req: IncomingMessage, res: ServerResponse, headers: readonly string[] = []): Promise<void> {
-    if (this.tokenDigest && !this.authorized(req.headers.authorization)) {
-      const body = JSON.stringify({ errors: [{ message: "Metrics need a bearer token.", extensions: { code: "UNAUTHENTICATED" } }] });
-      res.writeHead(401, [...headers, "content-type", "application/json; charset=utf-8", "www-authenticate", 'Bearer realm="metrics"', "content-length", String(Buffer.byteLength(body))]);
-      res.end(body);
-      return;
-    }
-    const text = await this.registry.metrics();
-    res.writeHead(200, [...headers, "content-type", this.registry.contentType, "content-length", String(Buffer.byteLength(text))]);
-    res.end(text);
-  }
-
-  private authorized(header: string | undefined): boolean {
-    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? "");
-    // Digests have equal length whatever was sent, so the comparison is constant-time.
-    return match !== null && timingSafeEqual(digest(match[1]), this.tokenDigest!);
   }
 
   private operationLabel(operation: string | undefined): string {
@@ -170,8 +147,7 @@ export class Metrics {
     const now = Date.now();
     if (this.activeKeysCache && now - this.activeKeysCache.at < this.activeKeysCacheMs) return this.activeKeysCache.value;
     try {
-      const [row] = await this.sources.dataSource.query("SELECT COUNT(*) AS total FROM api_keys WHERE expires_at IS NULL OR expires_at > ?", [toSqlDateTime(new Date(now))]);
-      this.activeKeysCache = { value: Number(row.total), at: now };
+      this.activeKeysCache = { value: await this.sources.countActiveKeys(), at: now };
       return this.activeKeysCache.value;
     } catch (error) {
       // A scrape must not fail because the database is away; the gauge keeps its last value.
@@ -179,8 +155,4 @@ export class Metrics {
       return this.activeKeysCache?.value ?? null;
     }
   }
-}
-
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
 }

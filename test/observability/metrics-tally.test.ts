@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { Counter, Histogram, Registry } from "prom-client";
-import { CounterTally, OneLabelHistogram } from "../../src/metrics-tally";
+import { CounterTally, OneLabelHistogram } from "../../src/observability/metrics-tally";
 
 const BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

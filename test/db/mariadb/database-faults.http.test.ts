@@ -4,9 +4,8 @@ import { Writable } from "node:stream";
 import type { DataSource } from "typeorm";
 import { loadConfig } from "../../../src/config";
 import { createDataSource } from "../../../src/db/data-source";
-import { createLogger } from "../../../src/logger";
-import { type App, createApp } from "../../../src/server";
-import { createServices } from "../../../src/services";
+import { createLogger } from "../../../src/observability/logger";
+import { createRuntime, type Runtime } from "../../../src/runtime";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
 import { TcpProxy } from "../../support/tcp-proxy";
 
@@ -18,7 +17,7 @@ describe("database faults (MariaDB behind a proxy we can cut)", () => {
   let db: TestDatabase;
   let proxy: TcpProxy;
   let appDataSource: DataSource;
-  let app: App;
+  let runtime: Runtime;
   let base: string;
   const logLines: string[] = [];
   const adminEmail = "admin@example.org";
@@ -56,12 +55,12 @@ describe("database faults (MariaDB behind a proxy we can cut)", () => {
     appDataSource = createDataSource({ ...db.config, host: "127.0.0.1", port: proxy.port, connectTimeoutMs: 1000 });
     await appDataSource.initialize();
     const logger = createLogger("info", new Writable({ write: (chunk, _e, cb) => (logLines.push(String(chunk)), cb()) }));
-    const services = createServices(appDataSource, config, logger, { bcryptCost: 4 });
+    runtime = await createRuntime(config, { dataSource: appDataSource, logger, bcryptCost: 4 });
+    const { services } = runtime;
     await services.users.create({ email: adminEmail, password: adminPassword, isAdmin: true });
     await services.settings.update({ apiKeysEnabled: true });
     adminAuth = "Basic " + Buffer.from(`${adminEmail}:${adminPassword}`).toString("base64");
-    app = await createApp({ config, dataSource: appDataSource, logger, services });
-    base = `http://127.0.0.1:${(await app.listen(0, "127.0.0.1")).port}`;
+    base = `http://127.0.0.1:${(await (await runtime.serve()).listen(0, "127.0.0.1")).port}`;
   });
   afterEach(async () => {
     // Whatever a test did, the database is reachable again for the next one.
@@ -69,7 +68,7 @@ describe("database faults (MariaDB behind a proxy we can cut)", () => {
     await waitForReady();
   });
   afterAll(async () => {
-    await app.stop();
+    await runtime.stop();
     await appDataSource.destroy();
     await proxy.close();
     await db.destroy();

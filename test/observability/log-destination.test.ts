@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createLogDestination, createLogger } from "../../src/logger";
+import { createLogDestination, createLogger } from "../../src/observability/logger";
 
 const root = path.join(__dirname, "..", "..");
 
@@ -16,7 +16,7 @@ describe("log destination", () => {
   test("buffered lines reach the file on process.exit, before any flush interval", () => {
     const file = tempFile();
     const script = `
-      const { createLogDestination, createLogger } = require("./src/logger");
+      const { createLogDestination, createLogger } = require("./src/observability/logger");
       const logger = createLogger("info", createLogDestination(${JSON.stringify(file)}, { bufferBytes: 8192, flushIntervalMs: 60000 }));
       for (let i = 0; i < 3; i++) logger.info({ i }, "line");
       process.exit(0);`;
@@ -51,7 +51,7 @@ describe("log destination", () => {
     fs.writeFileSync(file, "");
     const script = `
       const fs = require("fs");
-      const { createLogDestination, createLogger } = require("./src/logger");
+      const { createLogDestination, createLogger } = require("./src/observability/logger");
       const readOnly = fs.openSync(${JSON.stringify(file)}, "r");
       const logger = createLogger("info", createLogDestination(readOnly, { bufferBytes: 10, flushIntervalMs: 60000 }));
       for (let i = 0; i < 5; i++) logger.info({ i }, "line");

@@ -1,5 +1,5 @@
 import { getOperationAST, parse } from "graphql";
-import { OperationNames } from "../src/operation-names";
+import { OperationNames } from "../../src/http/operation-names";
 
 describe("operation names for the access line and metrics", () => {
   const documents = [

@@ -1,7 +1,7 @@
 import pino from "pino";
 import fc from "fast-check";
-import { ACCESS_LOG_SAMPLES, createAccessLog, jsonString, type AccessLogEntry } from "../../src/access-log";
-import { createLogger } from "../../src/logger";
+import { ACCESS_LOG_SAMPLES, createAccessLog, jsonString, type AccessLogEntry } from "../../src/http/access-log";
+import { createLogger } from "../../src/observability/logger";
 
 function capture() {
   const lines: string[] = [];

@@ -1,12 +1,12 @@
 import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
-import { authChecker } from "./auth/auth-checker";
-import { ApiKeyConnectionResolver, ApiKeyResolver } from "./resolvers/api-key.resolver";
-import { AuditEventResolver } from "./resolvers/audit-event.resolver";
-import { ExternalToolSettingsResolver } from "./resolvers/external-tool-settings.resolver";
-import { UserResolver } from "./resolvers/user.resolver";
-import type { Services } from "./services";
+import { authChecker } from "../auth/auth-checker";
+import { ApiKeyConnectionResolver, ApiKeyResolver } from "../resolvers/api-key.resolver";
+import { AuditEventResolver } from "../resolvers/audit-event.resolver";
+import { ExternalToolSettingsResolver } from "../resolvers/external-tool-settings.resolver";
+import { UserResolver } from "../resolvers/user.resolver";
+import type { Services } from "../services";
 
 const RESOLVERS = [ApiKeyResolver, ApiKeyConnectionResolver, UserResolver, ExternalToolSettingsResolver, AuditEventResolver] as const;
 

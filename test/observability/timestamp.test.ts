@@ -1,4 +1,4 @@
-import { formatTimestamp, isoTimestamp } from "../../src/logger";
+import { formatTimestamp, isoTimestamp } from "../../src/observability/logger";
 
 describe("log timestamps", () => {
   test("the same text as Date.toISOString, across millisecond, second, day and year boundaries, in any order", () => {
