@@ -230,7 +230,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (positionals.length < min || positionals.length > max) {
     return usageError(io, positionals.length < min ? "missing argument" : `unexpected argument "${positionals[max]}"`, command);
   }
+  return runCommand(command, values, positionals, io);
+}
 
+/** A well-formed invocation: the configuration, the runtime (database migrated), the command, the exit code. */
+async function runCommand(command: Command, values: CommandContext["values"], positionals: string[], io: CliIo): Promise<number> {
   let config;
   try {
     config = loadConfig(io.env);

@@ -6,7 +6,7 @@ import { crc32 } from "node:zlib";
  * characters of tag + 6 base62 characters of CRC32 over everything before them: 61 characters.
  * - The prefix lets secret scanners find leaked keys.
  * - The checksum is public: a scanner, or the server, refuses a mistyped key without any lookup.
- * - The tag is an HMAC-SHA256 of prefix and body under this server's secret (src/auth/key-tags.ts):
+ * - The tag is an HMAC-SHA256 of prefix and body under this server's secret (src/keys/key-tags.ts):
  *   only this server can make a key that passes it, so a made-up key, however well formed, is
  *   refused without touching the database. Attack traffic costs a hash and an HMAC, never SQL.
  * Keys issued before tags existed are 53 characters (no tag); they still work (key-tags.ts).

@@ -78,7 +78,7 @@ export class KeyCache {
    * was issued. (Restoring a newer backup over an older database is the exception: restart the
    * instances after a restore, as after any change made behind the service's back.)
    * It spares the lookup when a revoked or deleted key is sent again and again, e.g. by a
-   * forgotten cron job. Made-up keys never get this far (src/auth/key-tags.ts).
+   * forgotten cron job. Made-up keys never get this far (src/keys/key-tags.ts).
    */
   isAbsent(hash: string): boolean {
     return this.absent.size !== 0 && this.absent.has(hash);

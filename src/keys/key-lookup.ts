@@ -11,7 +11,7 @@ export const KEY_LOOKUP_SQL = `SELECT k.id AS key_id, k.key_hash, k.expires_at, 
  * once ANALYZE (or `PRAGMA optimize`) has filled sqlite_stat4, a bare `key_hash = ?` in a join
  * marks the statement for re-planning at every new binding: that cost about 12 µs of planning per
  * request, four times the lookup itself. The cast keeps the unique-index search (same plan, see
- * test/auth/key-lookup.test.ts) but gives the planner no bound value to re-plan on.
+ * test/keys/key-lookup.test.ts) but gives the planner no bound value to re-plan on.
  */
 export const SQLITE_KEY_LOOKUP_SQL = KEY_LOOKUP_SQL.replace("k.key_hash = ?", "k.key_hash = CAST(? AS TEXT)");
 

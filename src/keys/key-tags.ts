@@ -18,7 +18,7 @@ export async function readTagSecret(db: Queryable): Promise<Buffer> {
 }
 
 /**
- * Which keys this server may have issued, decided in memory (src/auth/api-key-format.ts has the
+ * Which keys this server may have issued, decided in memory (src/keys/api-key-format.ts has the
  * layout). The secret lives in the database, made by a migration, so every instance shares it
  * and there is nothing to configure; whoever can read the database could forge tags, but a
  * forged tag only buys one indexed lookup, the cost every key had before tags.

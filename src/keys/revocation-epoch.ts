@@ -13,7 +13,7 @@ interface GenerationReader {
 }
 
 /**
- * The revocation side of the key cache (src/auth/key-cache.ts): revoking writes bump the
+ * The revocation side of the key cache (src/keys/key-cache.ts): revoking writes bump the
  * generation in their transaction and, once committed, call settled(), which empties this
  * instance's cache and waits until every instance's cache has either seen the bump or gone stale.
  * Every instance (and the admin CLI) must run with the same KEY_CACHE_WINDOW_MS.

@@ -45,6 +45,7 @@ export class Metrics {
   private activeKeysCache: { value: number; at: number } | null = null;
   private readonly activeKeysCacheMs: number;
 
+  // One declaration per metric, kept together so the registry reads as one list.
   constructor(
     private readonly sources: MetricsSources,
     options: MetricsOptions = {},
