@@ -14,14 +14,17 @@ const execFile = promisify(execFileCallback);
 const ROOT = path.resolve(__dirname, "..", "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 
-/** Packages `npm prune --omit=dev` removes: every copy of them in the lockfile is marked dev. */
+/**
+ * Packages production cannot count on: every copy in the lockfile is dev (removed by `npm prune
+ * --omit=dev`) or devOptional (an optional peer of a production package, like typeorm's ts-node).
+ */
 function devOnlyPackages(): string[] {
-  const packages: Record<string, { dev?: boolean }> = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")).packages;
+  const packages: Record<string, { dev?: boolean; devOptional?: boolean }> = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")).packages;
   const isDev = new Map<string, boolean>();
   for (const [location, entry] of Object.entries(packages)) {
     if (!location) continue;
     const name = location.slice(location.lastIndexOf("node_modules/") + "node_modules/".length);
-    isDev.set(name, (isDev.get(name) ?? true) && entry.dev === true);
+    isDev.set(name, (isDev.get(name) ?? true) && (entry.dev === true || entry.devOptional === true));
   }
   return [...isDev].filter(([, dev]) => dev).map(([name]) => name);
 }

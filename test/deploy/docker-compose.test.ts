@@ -36,6 +36,9 @@ const COMPOSE_MISSING =
 const composeTest = COMPOSE || process.env.CI === "true" ? test : test.skip;
 if (!COMPOSE && process.env.CI !== "true") process.stdout.write(`\nNOTICE test/deploy/docker-compose.test.ts: skipping the Compose checks: ${COMPOSE_MISSING}.\n`);
 
+/** docker-compose v1 is a Python program: seconds per run on a busy machine. */
+const COMPOSE_TIMEOUT_MS = 120_000;
+
 /** Passwords docker-compose.yml requires; the test's own, never a default of the file. */
 const COMPOSE_SECRETS = { MYSQL_PASSWORD: "compose-test-db-pass", MYSQL_ROOT_PASSWORD: "compose-test-root-pass" };
 
@@ -262,7 +265,7 @@ describe("deployment files", () => {
     const rendered = parseYaml((await dockerCompose(["config"])).stdout);
     expect(environmentOf(rendered.services.mysql)).toMatchObject(COMPOSE_SECRETS);
     expect(JSON.stringify(rendered)).not.toMatch(/change-me/);
-  });
+  }, COMPOSE_TIMEOUT_MS);
 
   composeTest("docker-compose.yml validates, and runs the app on MySQL only once MySQL is healthy", async () => {
     await expect(dockerCompose(["config", "-q"])).resolves.toMatchObject({ stdout: "" });
@@ -303,7 +306,7 @@ describe("deployment files", () => {
     const dataMount = volumeMounts(mysql).find((m) => m.target === "/var/lib/mysql");
     expect(dataMount).toBeDefined();
     expect(Object.keys(rendered.volumes ?? {})).toContain(dataMount!.source);
-  });
+  }, COMPOSE_TIMEOUT_MS);
 
   test("Dockerfile builds the way npm start does", async () => {
     const pkg = JSON.parse(await fs.readFile(path.join(ROOT, "package.json"), "utf8"));
@@ -371,6 +374,8 @@ describe("deployment files", () => {
     const outDir = path.relative(ROOT, parsed.options.outDir ?? ROOT).split(path.sep).join("/");
     expect(entry.startsWith(outDir + "/")).toBe(true);
     expect(fromBuilder(outDir)).toBeDefined();
+    // The admin CLI (package.json's bin) is compiled into the same output, so the image can run it without ts-node.
+    expect(Object.values(pkg.bin ?? {})).toEqual([expect.stringMatching(new RegExp(`^${outDir}/.+\\.js$`))]);
     expect(fromBuilder("node_modules")).toBeDefined();
     expect(fromBuilder("package.json")).toBeDefined();
 
