@@ -4,13 +4,14 @@
  *  - the Dockerfile is parsed and compared with package.json's `start` script and tsconfig.build.json;
  *  - the TypeScript build is run for real, to prove the Dockerfile's CMD names a file it produces.
  */
-import { execFile as execFileCallback, spawnSync } from "node:child_process";
+import { execFile as execFileCallback } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
 import { loadConfig } from "../../src/config";
+import { findTool, runsWith } from "../support/tools";
 
 const execFile = promisify(execFileCallback);
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -19,22 +20,9 @@ const BUILD_TSCONFIG = "tsconfig.build.json";
 // ---------------------------------------------------------------------------------------------
 // docker-compose
 
-/** The Compose CLI found on this machine: the `docker compose` plugin or the standalone `docker-compose`. */
-function findCompose(): string[] | undefined {
-  for (const command of [["docker", "compose"], ["docker-compose"]]) {
-    const probe = spawnSync(command[0], [...command.slice(1), "version"], { encoding: "utf8", timeout: 30_000 });
-    if (probe.status === 0) return command;
-  }
-  return undefined;
-}
-
-const COMPOSE = findCompose();
-const COMPOSE_MISSING =
-  "neither `docker compose` nor `docker-compose` works on this machine, so docker-compose.yml cannot be validated " +
-  "(Debian: `apt-get install -y docker-compose`; .ci/run installs it)";
-// Outside CI a missing Compose skips its tests with a notice; under CI=true they run and fail.
-const composeTest = COMPOSE || process.env.CI === "true" ? test : test.skip;
-if (!COMPOSE && process.env.CI !== "true") process.stdout.write(`\nNOTICE test/deploy/docker-compose.test.ts: skipping the Compose checks: ${COMPOSE_MISSING}.\n`);
+/** The Compose CLI on this machine: the `docker compose` plugin or the standalone `docker-compose`. */
+const COMPOSE = findTool([["docker", "compose"], ["docker-compose"]], ["version"]);
+const composeTest = runsWith("test/deploy/docker-compose.test.ts (Compose checks)", COMPOSE ? [] : ["`docker compose` or `docker-compose`"], "Debian: apt-get install -y docker-compose") ? test : test.skip;
 
 /** docker-compose v1 is a Python program: seconds per run on a busy machine. */
 const COMPOSE_TIMEOUT_MS = 120_000;
@@ -44,7 +32,7 @@ const COMPOSE_SECRETS = { MYSQL_PASSWORD: "compose-test-db-pass", MYSQL_ROOT_PAS
 
 /** Runs Compose with exactly the given variables of docker-compose.yml (the caller's environment could set them). */
 async function dockerCompose(args: string[], variables: Record<string, string> = COMPOSE_SECRETS): Promise<{ stdout: string; stderr: string }> {
-  if (!COMPOSE) throw new Error(`${COMPOSE_MISSING}.`);
+  if (!COMPOSE) throw new Error("neither `docker compose` nor `docker-compose` works on this machine, so docker-compose.yml cannot be validated.");
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ["MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "ADMIN_EMAIL", "ADMIN_PASSWORD", "LOG_LEVEL"]) delete env[name];
   try {

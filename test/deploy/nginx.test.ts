@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { startTestApp, type TestApp } from "../support/app";
+import { findTool, runsWith } from "../support/tools";
 
 const execFile = promisify(execFileCallback);
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -18,14 +19,9 @@ const SERVER_NAME = "apikeys.example.org";
 /** A loopback address other than nginx's own 127.0.0.1, so the client and the proxy differ. */
 const CLIENT_ADDRESS = "127.0.0.2";
 
-function findTool(candidates: string[], versionArg: string): string | undefined {
-  return candidates.find((command) => spawnSync(command, [versionArg], { stdio: "ignore" }).status === 0);
-}
-const NGINX = findTool(["nginx", "/usr/sbin/nginx"], "-v");
-const OPENSSL = findTool(["openssl", "/usr/bin/openssl"], "version");
-const missing = [!NGINX && "nginx", !OPENSSL && "openssl"].filter(Boolean);
-const runs = missing.length === 0 || process.env.CI === "true";
-if (!runs) process.stdout.write(`\nNOTICE test/deploy/nginx.test.ts: skipping the reverse-proxy test: ${missing.join(" and ")} not found (Debian: apt-get install -y nginx openssl; .ci/run installs them).\n`);
+const NGINX = findTool([["nginx"], ["/usr/sbin/nginx"]], ["-v"])?.[0];
+const OPENSSL = findTool([["openssl"]], ["version"])?.[0];
+const runs = runsWith("test/deploy/nginx.test.ts", [NGINX ? "" : "nginx", OPENSSL ? "" : "openssl"].filter(Boolean), "Debian: apt-get install -y nginx openssl");
 
 async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, "127.0.0.1");

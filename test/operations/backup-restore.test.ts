@@ -3,7 +3,7 @@
  * tool, a new database, the real service started on it. The key_tag_secret row is part of every
  * key's identity: restore it, or every issued key stops working.
  */
-import { execFile as execFileCallback, spawnSync } from "node:child_process";
+import { execFile as execFileCallback } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -14,15 +14,14 @@ import { createDataSource } from "../../src/db/data-source";
 import { startTestApp, type TestApp } from "../support/app";
 import { startChildServer, type ChildServer } from "../support/child-server";
 import { testDatabaseKind } from "../support/database";
+import { findTool, runsWith } from "../support/tools";
 
 const execFile = promisify(execFileCallback);
 jest.setTimeout(240_000);
 
 const kind = testDatabaseKind();
 const TOOLS = kind === "mariadb" ? ["mariadb-dump", "mariadb"] : ["sqlite3"];
-const missing = TOOLS.filter((tool) => spawnSync(tool, ["--version"], { stdio: "ignore" }).status !== 0);
-const runs = missing.length === 0 || process.env.CI === "true";
-if (!runs) process.stdout.write(`\nNOTICE test/operations/backup-restore.test.ts: skipping the ${kind} backup test: ${missing.join(", ")} not found (Debian: ${kind === "mariadb" ? "mariadb-client" : "sqlite3"}; .ci/run installs it).\n`);
+const runs = runsWith("test/operations/backup-restore.test.ts", TOOLS.filter((tool) => !findTool([[tool]])), `Debian: apt-get install -y ${kind === "mariadb" ? "mariadb-client" : "sqlite3"}`);
 
 /** mariadb/mariadb-dump arguments for the test server of a mysql:// URL (root, empty password in the test setup). */
 function clientArgs(url: URL): string[] {

@@ -3,7 +3,7 @@
  * can run every migration up and down and take a backup with mariadb-dump. (MariaDB only: SQLite
  * has no users.)
  */
-import { execFile as execFileCallback, spawnSync } from "node:child_process";
+import { execFile as execFileCallback } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,14 +11,13 @@ import { promisify } from "node:util";
 import mysql from "mysql2/promise";
 import { createDataSource } from "../../../src/db/data-source";
 import { DEFAULT_TEST_MYSQL_URL } from "../../support/database";
+import { findTool, runsWith } from "../../support/tools";
 
 const execFile = promisify(execFileCallback);
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 jest.setTimeout(180_000);
 
-const missing = ["mariadb", "mariadb-dump"].filter((tool) => spawnSync(tool, ["--version"], { stdio: "ignore" }).status !== 0);
-const runs = missing.length === 0 || process.env.CI === "true";
-if (!runs) process.stdout.write(`\nNOTICE test/operations/mariadb/database-grants.test.ts: skipping: ${missing.join(", ")} not found (Debian: mariadb-client; .ci/run installs it).\n`);
+const runs = runsWith("test/operations/mariadb/database-grants.test.ts", ["mariadb", "mariadb-dump"].filter((tool) => !findTool([[tool]])), "Debian: apt-get install -y mariadb-client");
 
 (runs ? describe : describe.skip)("deploy/create-database.sql", () => {
   const server = new URL(process.env.TEST_MYSQL_URL ?? DEFAULT_TEST_MYSQL_URL);
