@@ -1,3 +1,4 @@
+import { ApolloServerErrorCode } from "@apollo/server/errors";
 import { GraphQLError } from "graphql";
 
 /** The one message every authentication or authorization failure carries (LabKey's wording). */
@@ -53,9 +54,24 @@ export class TooManyRequestsError extends GraphQLError {
   }
 }
 
-export const RESPONSE_TOO_LARGE_MESSAGE = "The result is larger than this server sends in one response: ask for fewer items (first) or fewer fields, and page with `after`.";
-/** Password checks waiting for bcrypt are bounded (BCRYPT_QUEUE_MAX): beyond, this, at once. */
-export const PASSWORD_LINE_FULL_MESSAGE = "Too many password logins are being checked right now. Try again in a moment, or use an API key.";
+/** The line in front of bcrypt is full (BCRYPT_QUEUE_MAX): HTTP 503 with Retry-After, at once. */
+export class PasswordLineFullError extends GraphQLError {
+  constructor(readonly retryAfterSeconds: number) {
+    super("Too many password logins are being checked right now. Try again in a moment, or use an API key.", {
+      extensions: { code: "SERVICE_UNAVAILABLE", retryAfterSeconds, http: { status: 503 } },
+    });
+  }
+}
+
+/** A result over GRAPHQL_MAX_RESPONSE_BYTES: refused instead of sent. */
+export class ResponseTooLargeError extends GraphQLError {
+  constructor() {
+    super("The result is larger than this server sends in one response: ask for fewer items (first) or fewer fields, and page with `after`.", {
+      extensions: { code: "RESPONSE_TOO_LARGE", http: { status: 400 } },
+    });
+  }
+}
+
 export const SERVICE_UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Try again shortly.";
 
 /** The database cannot be reached: HTTP 503, the process stays up and recovers by itself. */
@@ -67,19 +83,33 @@ export class ServiceUnavailableError extends GraphQLError {
 
 export const INTERNAL_ERROR_MESSAGE = "Internal server error";
 
+/** A request the server cannot read (bad URL, body too large or not JSON): answered before GraphQL runs. */
+export class BadRequestError extends GraphQLError {
+  constructor(message: string, status: 400 | 413 | 431 = 400) {
+    super(message, { extensions: { code: "BAD_REQUEST", http: { status } } });
+  }
+}
+
+/** A failure of ours: the client sees this and nothing of the cause (which is logged). */
+export class InternalServerError extends GraphQLError {
+  constructor() {
+    super(INTERNAL_ERROR_MESSAGE, { extensions: { code: "INTERNAL_SERVER_ERROR", http: { status: 500 } } });
+  }
+}
+
 /** Codes this service sets on purpose; anything else reaching the client is masked. */
-export const PUBLIC_ERROR_CODES = new Set([
+export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set<string>([
   "UNAUTHENTICATED",
   "FORBIDDEN",
-  "BAD_USER_INPUT",
   "NOT_FOUND",
   "TOO_MANY_REQUESTS",
   "SERVICE_UNAVAILABLE",
   // Apollo's own request-level codes: they describe the client's request, never our internals.
-  "GRAPHQL_PARSE_FAILED",
-  "GRAPHQL_VALIDATION_FAILED",
-  "BAD_REQUEST",
-  "PERSISTED_QUERY_NOT_FOUND",
-  "PERSISTED_QUERY_NOT_SUPPORTED",
-  "OPERATION_RESOLUTION_FAILURE",
+  ApolloServerErrorCode.BAD_USER_INPUT,
+  ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
+  ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ApolloServerErrorCode.BAD_REQUEST,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
+  ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
 ]);

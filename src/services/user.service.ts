@@ -10,7 +10,7 @@ import { BadUserInputError, NotFoundError } from "../errors";
 import type { AuditService } from "./audit.service";
 import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
-import type { RevocationEpoch } from "./revocation-epoch";
+import type { RevocationEpoch } from "../keys/revocation-epoch";
 
 const DISPLAY_NAME_MAX_LENGTH = 100;
 

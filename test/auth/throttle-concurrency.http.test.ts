@@ -49,9 +49,9 @@ describe("concurrent password guesses", () => {
     expect(Number(right.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
   });
 
-  test("200 at once from 200 IPs against one account: the account's limit holds too", async () => {
+  test("100 at once from 100 IPs against one account: the account's limit holds too", async () => {
     const victim = await app.createUser("spread@example.org");
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => app.graphql(ME, undefined, from(`10.1.${i >> 8}.${i & 255}`, basic(victim.email, `guess-${i}`)))));
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => app.graphql(ME, undefined, from(`10.1.${i >> 8}.${i & 255}`, basic(victim.email, `guess-${i}`)))));
     expect(results.filter((result) => result.status === 401).length).toBeLessThanOrEqual(LIMIT);
     expect(compare.mock.calls.length).toBeLessThanOrEqual(LIMIT);
     expect((await app.graphql(ME, undefined, from("10.9.9.9", basic(victim.email, victim.password)))).status).toBe(429);
