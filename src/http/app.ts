@@ -44,6 +44,7 @@ export interface App {
 export async function createApp({ config, dataSource, logger, services, metrics: injected }: AppDependencies): Promise<App> {
   const { security } = config;
   const metrics = injected ?? new Metrics({ countActiveKeys: () => services.apiKeys.countActive(), lastUsed: services.lastUsed, logger });
+  services.passwords.prepare();
   const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags, {
     hasher: services.passwords,
     users: services.users,

@@ -1,9 +1,7 @@
-import pino from "pino";
-import { PasswordHasher } from "../../src/auth/password-hasher";
-import { AuditService } from "../../src/services/audit.service";
-import { UserService } from "../../src/services/user.service";
+import type { UserService } from "../../src/services/user.service";
 import { type ChildServer, startChildServer } from "../support/child-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { usersOf } from "../support/users";
 
 const LIMIT = 4;
 const ME = "{ me { email } }";
@@ -35,8 +33,7 @@ describe("the password throttle holds across instances", () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const silent = pino({ level: "silent" });
-    users = new UserService(db.dataSource, new AuditService(db.dataSource, silent), { bump: async () => undefined, settled: async () => undefined }, new PasswordHasher(4));
+    users = usersOf(db.dataSource);
     // A user before either instance starts: with none, both would create the first admin at once.
     await newUser();
     const env = { DATABASE_URL: db.url, TRUST_PROXY: "1", AUTH_FAILURE_LIMIT: String(LIMIT), BCRYPT_COST: "4", BCRYPT_MAX_PER_CLIENT: "1000", BCRYPT_QUEUE_MAX: "1000" };

@@ -1,12 +1,9 @@
 import bcrypt from "bcrypt";
-import pino from "pino";
-import { PasswordHasher } from "../../src/auth/password-hasher";
-import { AuditService } from "../../src/services/audit.service";
-import { UserService } from "../../src/services/user.service";
 import { basic, type Credentials, startTestApp, type TestApp } from "../support/app";
 import { type ChildServer, startChildServer } from "../support/child-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { rawRequest } from "../support/raw-http";
+import { usersOf } from "../support/users";
 
 const ME = "{ me { email } }";
 const LIMIT = 5;
@@ -86,8 +83,7 @@ describe("a legitimate login during a flood of guesses (server in its own proces
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const silent = pino({ level: "silent" });
-    const users = new UserService(db.dataSource, new AuditService(db.dataSource, silent), { bump: async () => undefined, settled: async () => undefined }, new PasswordHasher(COST));
+    const users = usersOf(db.dataSource, COST);
     await users.create(victim);
     await users.create(legit);
     // Default line (BCRYPT_QUEUE_MAX, BCRYPT_MAX_PER_CLIENT) and the default failure limit.

@@ -1,13 +1,10 @@
 import fs from "node:fs";
-import pino from "pino";
-import { PasswordHasher } from "../../src/auth/password-hasher";
 import { toSqlDateTime } from "../../src/db/data-source";
 import { countQueries } from "../../src/db/query-counter";
-import { AuditService } from "../../src/services/audit.service";
-import { UserService } from "../../src/services/user.service";
 import { basic, errorCode, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
 import { type ChildServer, startChildServer } from "../support/child-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { usersOf } from "../support/users";
 
 const KEY_FIELDS = "id hint description createdAt expiresAt lastUsedAt readOnly expired owner { id email displayName isAdmin active createdAt }";
 const DESCRIPTION = "d".repeat(256);
@@ -89,8 +86,7 @@ describe("the largest queries allowed, 16 at once, on a server in its own proces
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const silent = pino({ level: "silent" });
-    const created = await new UserService(db.dataSource, new AuditService(db.dataSource, silent), { bump: async () => undefined, settled: async () => undefined }, new PasswordHasher(4)).create({ ...admin, isAdmin: true });
+    const created = await usersOf(db.dataSource).create({ ...admin, isAdmin: true });
     await insertKeys(db.dataSource, created.id, 1000, 1);
     server = await startChildServer({ DATABASE_URL: db.url, BCRYPT_COST: "4", BCRYPT_MAX_PER_CLIENT: "100", BCRYPT_QUEUE_MAX: "100" });
   }, 180_000);
