@@ -82,7 +82,7 @@ const DOCUMENT_HEADERS: readonly string[] = ["x-frame-options", "DENY", "referre
 
 export async function createApp({ config, dataSource, logger, services, metrics: injectedMetrics }: AppDependencies): Promise<App> {
   const metrics = injectedMetrics ?? new Metrics({ dataSource, lastUsed: services.lastUsed, logger }, { token: config.metricsToken });
-  const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger);
+  const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger, services.idempotency);
   const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags);
   const { security } = config;
   // Failed authentications per client IP and per account: in memory, per instance (README).
@@ -114,6 +114,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   services.lastUsed.start();
   services.audit.start();
   services.revocations.start();
+  services.idempotency.start();
   purgeJob.start();
 
   const challenge = `Basic realm="${config.authRealm}", charset="UTF-8"`;
@@ -301,6 +302,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
         await closed;
         await apollo.stop();
         await purgeJob.stop();
+        services.idempotency.stop();
         await services.lastUsed.stop();
         await services.audit.stop();
         await services.revocations.stop();

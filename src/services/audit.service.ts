@@ -8,6 +8,7 @@ import { inTransaction } from "../db/transactions";
 import { isUniqueViolation } from "../db/errors";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
+import { filterText } from "./user-text";
 import { PeriodicFlush } from "./periodic-flush";
 
 export interface AuditEventFilterInput {
@@ -183,11 +184,11 @@ export class AuditService {
     const params: unknown[] = [];
     if (filter.action) {
       conditions.push("e.action = ?");
-      params.push(filter.action.trim().toUpperCase());
+      params.push(filterText(filter.action, "action").trim().toUpperCase());
     }
     if (filter.actorEmail) {
       conditions.push("e.actor_email = ?");
-      params.push(filter.actorEmail.trim().toLowerCase());
+      params.push(filterText(filter.actorEmail, "actorEmail").trim().toLowerCase());
     }
     if (filter.keyId != null) {
       conditions.push("e.key_id = ?");

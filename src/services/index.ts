@@ -18,6 +18,8 @@ export interface Services {
   apiKeys: ApiKeyService;
   lastUsed: LastUsedRecorder;
   keyRetention: KeyRetentionService;
+  /** Stored results of idempotent key mutations; the server purges the expired ones on a timer. */
+  idempotency: IdempotencyService;
   /** Revocation generation and the key cache it guards (the server polls; every process bumps). */
   revocations: RevocationEpoch;
   /** The tag secret every issued key carries, and the in-memory check of presented keys against it. */
@@ -29,7 +31,8 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
   const settings = new SettingsService(dataSource, audit);
   const revocations = new RevocationEpoch(dataSource, { windowMs: config.keyCacheWindowMs, maxEntries: config.keyCacheMaxEntries }, logger);
   const keyTags = new KeyTags(dataSource, (error) => logger.warn({ err: error }, "could not check for untagged keys; untagged keys are still looked up"));
-  const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations, keyTags);
+  const idempotency = new IdempotencyService(dataSource, () => keyTags.load(), (error) => logger.warn({ err: error }, "could not purge expired idempotent results; will retry"));
+  const apiKeys = new ApiKeyService(dataSource, settings, audit, idempotency, revocations, keyTags);
   return {
     audit,
     settings,
@@ -37,6 +40,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     apiKeys,
     lastUsed: new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger),
     keyRetention: new KeyRetentionService(dataSource, settings, audit, apiKeys.counts),
+    idempotency,
     revocations,
     keyTags,
   };

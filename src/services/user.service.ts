@@ -9,6 +9,7 @@ import { BadUserInputError, NotFoundError } from "../errors";
 import type { AuditService } from "./audit.service";
 import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
+import { refuseUnsafeCharacters, refuseUnsafeProseCharacters } from "./user-text";
 import type { RevocationEpoch } from "./revocation-epoch";
 
 export const BCRYPT_COST = 12;
@@ -36,6 +37,7 @@ export class UserService {
 
   async create(input: NewUser, actor: AuditActor = SYSTEM_ACTOR): Promise<User> {
     const email = input.email.trim().toLowerCase();
+    refuseUnsafeCharacters(email, "email");
     if (!isPlausibleEmail(email)) throw new BadUserInputError("email is not a valid email address.", "email");
     const passwordProblem = describePasswordProblem(input.password);
     if (passwordProblem) throw new BadUserInputError(`password ${passwordProblem}.`, "password");
@@ -43,6 +45,7 @@ export class UserService {
     if (displayName && displayName.length > DISPLAY_NAME_MAX_LENGTH) {
       throw new BadUserInputError(`displayName must be at most ${DISPLAY_NAME_MAX_LENGTH} characters.`, "displayName");
     }
+    if (displayName) refuseUnsafeProseCharacters(displayName, "displayName");
     const passwordHash = await bcrypt.hash(input.password, this.bcryptCost);
     const isAdmin = input.isAdmin ?? false;
     try {
