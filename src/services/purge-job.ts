@@ -45,8 +45,11 @@ export class PurgeJob {
   /** One run; resolves null if it failed (already logged) or one was already in progress. */
   runOnce(now: Date = new Date()): Promise<PurgeResult | null> {
     if (this.running) return Promise.resolve(null);
-    this.running = Promise.all([this.retention.purgeExpired(now), this.idempotency?.purgeExpired(now)])
-      .then(([result]) => {
+    // One after the other: on SQLite both writes share one connection.
+    this.running = this.retention
+      .purgeExpired(now)
+      .then(async (result) => {
+        await this.idempotency?.purgeExpired(now);
         if (result.purged > 0) this.logger.info({ purged: result.purged, retentionDays: result.retentionDays }, "purged expired API keys");
         return result;
       })
