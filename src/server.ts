@@ -29,6 +29,7 @@ import { isDatabaseUnavailable } from "./security/database-faults";
 import { graphqlLimits, withoutFieldSuggestions } from "./security/graphql-limits";
 import { type OperationInfo, OperationNames } from "./operation-names";
 import { Metrics } from "./metrics";
+import { withoutSubmittedValues } from "./graphql/value-free-messages";
 import { KNOWN_ROUTES } from "./routes";
 import { createSchema } from "./schema";
 import type { Services } from "./services";
@@ -203,7 +204,9 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     const done = () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const path = rawPath(req.url);
-      metrics.observeRequest(path, log.operation?.name ?? undefined, res.statusCode, durationMs / 1000);
+      // Only an authenticated request names an operation label: anonymous requests with made-up
+      // names would otherwise fill every label there is.
+      metrics.observeRequest(path, log.identity ? (log.operation?.name ?? undefined) : undefined, res.statusCode, durationMs / 1000);
       accessLog({
         requestId: log.requestId,
         method: req.method,
@@ -440,21 +443,17 @@ function sendAuthFailure(res: ServerResponse, reason: AuthFailureReason, challen
   );
 }
 
-const INVALID_VARIABLE = /^Variable "\$([^"]+)" got invalid value /;
-
 /**
- * What the client may see: our own codes and GraphQL's request errors pass; anything else
- * (a driver error, a bug) becomes a bare INTERNAL_SERVER_ERROR and is logged here in full.
+ * What the client may see: our own codes and GraphQL's request errors pass, without any submitted
+ * value in their message; anything else (a driver error, a bug) becomes a bare
+ * INTERNAL_SERVER_ERROR and is logged here in full.
  */
 function maskError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const code = String(formatted.extensions?.code ?? "");
-  if (INVALID_VARIABLE.test(formatted.message)) {
-    // graphql-js echoes the whole submitted value, which may be a password: keep only the reason.
-    const name = INVALID_VARIABLE.exec(formatted.message)![1];
-    const inner = (error as { originalError?: { message?: string } })?.originalError?.message;
-    return { ...formatted, message: `Variable "$${name}" got an invalid value${inner ? `: ${inner}` : "."}` };
+  if (PUBLIC_ERROR_CODES.has(code)) {
+    const message = withoutSubmittedValues(formatted.message, (error as { originalError?: { message?: string } })?.originalError?.message);
+    return message === formatted.message ? formatted : { ...formatted, message };
   }
-  if (PUBLIC_ERROR_CODES.has(code)) return formatted;
   if (isDatabaseUnavailable(error)) {
     logger.error({ err: error }, "database unavailable during GraphQL execution");
     return { message: SERVICE_UNAVAILABLE_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "SERVICE_UNAVAILABLE" } };
