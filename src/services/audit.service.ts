@@ -8,8 +8,8 @@ import { inTransaction } from "../db/transactions";
 import { isUniqueViolation } from "../db/errors";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
+import { PeriodicFlush } from "../db/periodic-flush";
 import { filterText } from "./user-text";
-import { PeriodicFlush } from "./periodic-flush";
 
 export interface AuditEventFilterInput {
   action?: string | null;

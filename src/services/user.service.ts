@@ -9,8 +9,8 @@ import { BadUserInputError, NotFoundError } from "../errors";
 import type { AuditService } from "./audit.service";
 import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
+import type { RevocationEpoch } from "../keys/revocation-epoch";
 import { refuseUnsafeCharacters, refuseUnsafeProseCharacters } from "./user-text";
-import type { RevocationEpoch } from "./revocation-epoch";
 
 export const BCRYPT_COST = 12;
 const DISPLAY_NAME_MAX_LENGTH = 100;
