@@ -13,9 +13,21 @@ import { RevocationEpoch1764400000000 } from "../migrations/1764400000000-revoca
 import { KeyTags1764500000000 } from "../migrations/1764500000000-key-tags";
 import { CanonicalEmails1764600000000 } from "../migrations/1764600000000-canonical-emails";
 import { AuthAttempts1764610000000 } from "../migrations/1764610000000-auth-attempts";
+import { RotationSuccessor1764700000000 } from "../migrations/1764700000000-rotation-successor";
+import { KeyedIdempotencyLookup1764710000000 } from "../migrations/1764710000000-keyed-idempotency-lookup";
 
 export const ENTITIES = [User, ApiKey, ExternalToolSettings, AuditEvent];
-export const MIGRATIONS = [InitialSchema1764237600000, AuditAndRotation1764300000000, ExpiredKeyRetention1764320000000, RevocationEpoch1764400000000, KeyTags1764500000000, CanonicalEmails1764600000000, AuthAttempts1764610000000];
+export const MIGRATIONS = [
+  InitialSchema1764237600000,
+  AuditAndRotation1764300000000,
+  ExpiredKeyRetention1764320000000,
+  RevocationEpoch1764400000000,
+  KeyTags1764500000000,
+  CanonicalEmails1764600000000,
+  AuthAttempts1764610000000,
+  RotationSuccessor1764700000000,
+  KeyedIdempotencyLookup1764710000000,
+];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;

@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from "typeorm";
+import { type DataSource, type EntityManager, IsNull } from "typeorm";
 import type { GeneratedKey } from "../keys/api-key-format";
 import type { KeyTags } from "../keys/key-tags";
 import { DEFAULT_KEY_CAPS, type KeyCaps } from "../config/keys";
@@ -16,6 +16,7 @@ import { CountCache } from "./count-cache";
 import type { IdempotencyService } from "./idempotency.service";
 import { parseId } from "./ids";
 import type { RevocationEpoch } from "../keys/revocation-epoch";
+import { filterText, refuseUnsafeProseCharacters } from "./user-text";
 import type { SettingsService } from "./settings.service";
 
 export enum ApiKeyOrder {
@@ -176,9 +177,13 @@ export class ApiKeyService {
     const { result, replayed } = await this.revoking(this.idempotency.run(
       { userId: actor.userId, operation: "rotateApiKey", idempotencyKey: input.idempotencyKey, args: { id: oldId, overlapSeconds } },
       async (manager) => {
-        const old = await manager.getRepository(ApiKey).findOneBy({ id: oldId });
+        const old = await lockKeyForRotation(manager, oldId);
         // Another user's key is NOT_FOUND to non-admins: existence is not revealed.
         if (!old || (old.ownerId !== actor.userId && !actor.isAdmin)) throw new NotFoundError("No API key with this id.");
+        // An expired key stays refused: rotating it would bring it back as a working key.
+        if (old.expiresAt && old.expiresAt <= now) throw new BadUserInputError("This API key has expired and cannot be rotated. Generate a new key.", "id");
+        // A key in its overlap already has a successor; a second one would outlive the first.
+        if (old.replacedByKeyId !== null) throw new BadUserInputError("This API key was already rotated. Rotate its successor instead.", "id");
         const settings = await this.settings.get(manager);
         if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
         const created = await insertKey(manager, fresh, {
@@ -191,13 +196,17 @@ export class ApiKeyService {
         });
         let oldKeyFate: string;
         await this.revocations.bump(manager);
+        // Conditional on the row still being the one checked above, and counted: of concurrent
+        // rotations of one key exactly one changes it; the others roll their new key back.
         if (overlapSeconds === 0) {
-          await manager.getRepository(ApiKey).delete({ id: old.id });
+          const deleted = await manager.getRepository(ApiKey).delete({ id: old.id, replacedByKeyId: IsNull() });
+          if (deleted.affected !== 1) throw new NotFoundError("No API key with this id.");
           oldKeyFate = "old key revoked at once";
         } else {
           const overlapEnd = new Date(now.getTime() + overlapSeconds * 1000);
           const retireAt = old.expiresAt && old.expiresAt < overlapEnd ? old.expiresAt : overlapEnd;
-          await manager.getRepository(ApiKey).update({ id: old.id }, { expiresAt: retireAt });
+          const updated = await manager.getRepository(ApiKey).update({ id: old.id, replacedByKeyId: IsNull() }, { expiresAt: retireAt, replacedByKeyId: created.id });
+          if (updated.affected !== 1) throw new BadUserInputError("This API key was already rotated. Rotate its successor instead.", "id");
           oldKeyFate = `old key works until ${retireAt.toISOString()} or the new key's first use`;
         }
         await this.audit.record(
@@ -305,13 +314,14 @@ export class ApiKeyService {
   /** All or nothing: one transaction, so a failure half-way revokes none. */
   async revoke(actor: AuditActor, rawIds: string[]): Promise<number> {
     const ids = new Set<number>();
-    const invalid: string[] = [];
-    for (const raw of rawIds) {
+    const invalid: number[] = [];
+    rawIds.forEach((raw, position) => {
       const id = parseId(raw);
-      if (id === null) invalid.push(raw);
+      if (id === null) invalid.push(position);
       else ids.add(id);
-    }
-    if (invalid.length) throw new BadUserInputError(`Not API key ids: ${invalid.slice(0, 5).map((id) => JSON.stringify(id)).join(", ")}${invalid.length > 5 ? ", …" : ""}`, "ids");
+    });
+    // Positions, not the values: an error never echoes what was submitted.
+    if (invalid.length) throw new BadUserInputError(`Not API key ids: the ids at positions ${invalid.slice(0, 5).join(", ")}${invalid.length > 5 ? ", …" : ""} (counting from 0).`, "ids");
     if (ids.size === 0) return 0;
     return this.revoking(inTransaction(this.dataSource, async (manager) => {
       const revoked = await deleteKeysById(manager, [...ids]);
@@ -351,6 +361,27 @@ export class ApiKeyService {
       return revoked.length;
     }));
   }
+}
+
+/**
+ * The key to rotate, read with a row lock on MySQL/MariaDB: a concurrent rotation of the same key
+ * waits here until this one commits and then reads the key as it left it (gone, or replaced).
+ * SQLite runs one write transaction at a time (inTransaction), so it needs no lock.
+ */
+async function lockKeyForRotation(manager: EntityManager, id: number): Promise<Pick<ApiKey, "id" | "ownerId" | "hint" | "description" | "readOnly" | "expiresAt" | "replacedByKeyId"> | null> {
+  const lock = manager.connection.options.type === "better-sqlite3" ? "" : " FOR UPDATE";
+  const rows: Row[] = await manager.query(`SELECT id, owner_id, hint, description, read_only, expires_at, replaced_by_key_id FROM api_keys WHERE id = ?${lock}`, [id]);
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: Number(row.id),
+    ownerId: Number(row.owner_id),
+    hint: String(row.hint),
+    description: (row.description as string | null) ?? null,
+    readOnly: fromSqlBoolean(row.read_only),
+    expiresAt: fromSqlDateTime(row.expires_at),
+    replacedByKeyId: row.replaced_by_key_id === null || row.replaced_by_key_id === undefined ? null : Number(row.replaced_by_key_id),
+  };
 }
 
 async function insertKey(
@@ -398,6 +429,7 @@ export function normaliseDescription(raw: string | null | undefined): string | n
   if (description && [...description].length > DESCRIPTION_MAX_LENGTH) {
     throw new BadUserInputError(`description must be at most ${DESCRIPTION_MAX_LENGTH} characters.`, "description");
   }
+  if (description) refuseUnsafeProseCharacters(description, "description");
   return description;
 }
 
@@ -423,11 +455,12 @@ function filterConditions(filter: ApiKeyFilterInput, now: Date): { conditions: s
   const params: unknown[] = [];
   if (filter.ownerEmail != null) {
     conditions.push("u.email = ?");
-    params.push(canonicalEmail(filter.ownerEmail));
+    params.push(canonicalEmail(filterText(filter.ownerEmail, "ownerEmail")));
   }
   if (filter.descriptionContains != null && filter.descriptionContains !== "") {
+    // '!' escapes the wildcards and itself, so the text matches only as itself on both databases.
     conditions.push("LOWER(k.description) LIKE ? ESCAPE '!'");
-    params.push(`%${filter.descriptionContains.toLowerCase().replace(/[!%_]/g, (c) => "!" + c)}%`);
+    params.push(`%${filterText(filter.descriptionContains, "descriptionContains").toLowerCase().replace(/[!%_]/g, (c) => "!" + c)}%`);
   }
   if (filter.expired === true) {
     conditions.push("(k.expires_at IS NOT NULL AND k.expires_at <= ?)");

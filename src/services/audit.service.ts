@@ -9,6 +9,7 @@ import { isUniqueViolation } from "../db/errors";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
 import { PeriodicFlush } from "../db/periodic-flush";
+import { filterText } from "./user-text";
 
 export interface AuditEventFilterInput {
   action?: string | null;
@@ -183,11 +184,11 @@ export class AuditService {
     const params: unknown[] = [];
     if (filter.action) {
       conditions.push("e.action = ?");
-      params.push(filter.action.trim().toUpperCase());
+      params.push(filterText(filter.action, "action").trim().toUpperCase());
     }
     if (filter.actorEmail) {
       conditions.push("e.actor_email = ?");
-      params.push(filter.actorEmail.trim().toLowerCase());
+      params.push(filterText(filter.actorEmail, "actorEmail").trim().toLowerCase());
     }
     if (filter.keyId != null) {
       conditions.push("e.key_id = ?");

@@ -20,6 +20,8 @@ export interface Services {
   apiKeys: ApiKeyService;
   lastUsed: LastUsedRecorder;
   keyRetention: KeyRetentionService;
+  /** Stored results of idempotent key mutations; the server purges the expired ones on a timer. */
+  idempotency: IdempotencyService;
   /** Revocation generation and the key cache it guards (the server polls; every process bumps). */
   revocations: RevocationEpoch;
   /** The tag secret every issued key carries, and the in-memory check of presented keys against it. */
@@ -42,10 +44,11 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
   const revocations = new RevocationEpoch(dataSource, { windowMs: config.keyCacheWindowMs, maxEntries: config.keyCacheMaxEntries }, logger);
   const keyTags = new KeyTags(dataSource, (error) => logger.warn({ err: error }, "could not check for untagged keys; untagged keys are still looked up"));
   const passwords = new PasswordHasher(options.bcryptCost ?? config.bcryptCost);
-  const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations, keyTags, config.keyCaps);
+  const idempotency = new IdempotencyService(dataSource, () => keyTags.load(), (error) => logger.warn({ err: error }, "could not purge expired idempotent results; will retry"));
+  const apiKeys = new ApiKeyService(dataSource, settings, audit, idempotency, revocations, keyTags, config.keyCaps);
   const lastUsed = new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger);
   const keyRetention = new KeyRetentionService(dataSource, settings, audit, apiKeys.counts);
-  const purgeJob = new PurgeJob(keyRetention, config.purgeIntervalMs, logger);
+  const purgeJob = new PurgeJob(keyRetention, config.purgeIntervalMs, logger, idempotency);
   let started = false;
   return {
     audit,
@@ -54,6 +57,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     apiKeys,
     lastUsed,
     keyRetention,
+    idempotency,
     revocations,
     keyTags,
     passwords,
@@ -63,12 +67,14 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       lastUsed.start();
       audit.start();
       revocations.start();
+      idempotency.start();
       purgeJob.start();
     },
     async stop() {
       if (!started) return;
       started = false;
       await purgeJob.stop();
+      idempotency.stop();
       await lastUsed.stop();
       await audit.stop();
       await revocations.stop();

@@ -1,5 +1,6 @@
 import type { DataSource } from "typeorm";
 import { toSqlDateTime } from "../db/data-source";
+import { inTransaction } from "../db/transactions";
 import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
 import type { CountCache } from "./count-cache";
 import { type AuditService, describeIds } from "./audit.service";
@@ -67,7 +68,8 @@ export class KeyRetentionService {
     const ids: number[] = [];
     let lastId = 0;
     for (;;) {
-      const deleted = await this.dataSource.transaction(async (manager) => {
+      // inTransaction: on SQLite a transaction of its own beside a request's would nest into it.
+      const deleted = await inTransaction(this.dataSource, async (manager) => {
         // Keyset over id so a key that cannot be deleted (or reappears) never loops forever.
         const rows: Array<{ id: unknown }> = await manager.query(
           `SELECT id FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= ? AND id > ? ORDER BY id LIMIT ${batchSize}`,

@@ -11,6 +11,7 @@ import type { AuditService } from "./audit.service";
 import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
 import type { RevocationEpoch } from "../keys/revocation-epoch";
+import { refuseUnsafeCharacters, refuseUnsafeProseCharacters } from "./user-text";
 
 const DISPLAY_NAME_MAX_LENGTH = 100;
 
@@ -36,6 +37,7 @@ export class UserService {
   }
 
   async create(input: NewUser, actor: AuditActor = SYSTEM_ACTOR): Promise<User> {
+    refuseUnsafeCharacters(input.email, "email");
     const email = canonicalEmail(input.email);
     if (!isPlausibleEmail(email)) throw new BadUserInputError("email is not a valid email address.", "email");
     const passwordProblem = describePasswordProblem(input.password);
@@ -44,6 +46,7 @@ export class UserService {
     if (displayName && displayName.length > DISPLAY_NAME_MAX_LENGTH) {
       throw new BadUserInputError(`displayName must be at most ${DISPLAY_NAME_MAX_LENGTH} characters.`, "displayName");
     }
+    if (displayName) refuseUnsafeProseCharacters(displayName, "displayName");
     const passwordHash = await this.passwords.hash(input.password);
     const isAdmin = input.isAdmin ?? false;
     try {
