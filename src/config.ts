@@ -87,12 +87,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST?.trim() || "0.0.0.0";
 
   const adminEmail = env.ADMIN_EMAIL?.trim() || undefined;
+  // Held to the password rules when the first admin is created from it (UserService.ensureInitialAdmin).
   const adminPassword = env.ADMIN_PASSWORD || undefined;
   if (adminEmail && !isPlausibleEmail(adminEmail)) problems.push(`ADMIN_EMAIL is not an email address: "${adminEmail}"`);
-  if (adminPassword !== undefined) {
-    const passwordProblem = describePasswordProblem(adminPassword);
-    if (passwordProblem) problems.push(`ADMIN_PASSWORD ${passwordProblem}`); // never echo the value
-  }
 
   const logLevelRaw = (env.LOG_LEVEL?.trim().toLowerCase() || "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevelRaw)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${env.LOG_LEVEL}"`);
@@ -166,14 +163,4 @@ function parseDatabaseUrl(raw: string | undefined, problems: string[]): Database
 
 export function isPlausibleEmail(email: string): boolean {
   return email.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(email);
-}
-
-export const PASSWORD_MIN_LENGTH = 8;
-/** bcrypt reads only the first 72 bytes; longer passwords would be silently truncated. */
-export const PASSWORD_MAX_BYTES = 72;
-
-export function describePasswordProblem(password: string): string | null {
-  if (password.length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
-  if (Buffer.byteLength(password, "utf8") > PASSWORD_MAX_BYTES) return `must be at most ${PASSWORD_MAX_BYTES} bytes`;
-  return null;
 }

@@ -26,9 +26,20 @@ export class UnauthenticatedError extends GraphQLError {
   }
 }
 
+/** Why an authenticated caller was refused; unlike AuthFailureReason, nothing here needs hiding. */
+export type ForbiddenReason = "READ_ONLY_KEY" | "ADMIN_REQUIRED" | "PASSWORD_CHANGE_REQUIRED" | "API_KEYS_DISABLED";
+
+export const FORBIDDEN_HINTS: Record<ForbiddenReason, string> = {
+  READ_ONLY_KEY: "This key is read-only: it may run queries, not mutations. Use a key generated without readOnly.",
+  ADMIN_REQUIRED: "Only a site admin may do this.",
+  PASSWORD_CHANGE_REQUIRED:
+    "Your password was reset: it is good only for changeMyPassword(currentPassword, newPassword) until you choose a new one. Your API keys keep working.",
+  API_KEYS_DISABLED: "A site admin must enable API keys in the External Tool Access settings first.",
+};
+
 export class ForbiddenError extends GraphQLError {
-  constructor(message = PERMISSION_DENIED_MESSAGE) {
-    super(message, { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
+  constructor(readonly reason: ForbiddenReason, message = PERMISSION_DENIED_MESSAGE) {
+    super(message, { extensions: { code: "FORBIDDEN", reason, hint: FORBIDDEN_HINTS[reason], http: { status: 403 } } });
   }
 }
 

@@ -105,7 +105,7 @@ export class Authenticator {
 
   private async authenticatePassword(email: string, password: string): Promise<AuthResult> {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      "SELECT id, email, password_hash, is_admin, active FROM users WHERE email = ?",
+      "SELECT id, email, password_hash, is_admin, active, password_must_change FROM users WHERE email = ?",
       [email.trim().toLowerCase()],
     );
     const row = rows[0];
@@ -115,7 +115,15 @@ export class Authenticator {
     }
     return {
       ok: true,
-      identity: { userId: Number(row.id), email: String(row.email), isAdmin: fromSqlBoolean(row.is_admin), method: "password", keyId: null, readOnly: false },
+      identity: {
+        userId: Number(row.id),
+        email: String(row.email),
+        isAdmin: fromSqlBoolean(row.is_admin),
+        method: "password",
+        keyId: null,
+        readOnly: false,
+        passwordChangeRequired: fromSqlBoolean(row.password_must_change),
+      },
     };
   }
 }
