@@ -2,7 +2,9 @@ import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
 import { KeyTags } from "../auth/key-tags";
 import type { Config } from "../config";
+import { AccountService, type SessionStore } from "./account.service";
 import { ApiKeyService } from "./api-key.service";
+import { AuthThrottle } from "../security/auth-throttle";
 import { AuditService } from "./audit.service";
 import { IdempotencyService } from "./idempotency.service";
 import { KeyRetentionService } from "./key-retention.service";
@@ -15,6 +17,8 @@ export interface Services {
   audit: AuditService;
   settings: SettingsService;
   users: UserService;
+  /** The users list, password changes and resets, user deletion. */
+  accounts: AccountService;
   apiKeys: ApiKeyService;
   lastUsed: LastUsedRecorder;
   keyRetention: KeyRetentionService;
@@ -24,16 +28,24 @@ export interface Services {
   keyTags: KeyTags;
 }
 
-export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { bcryptCost?: number } = {}): Services {
+export function createServices(
+  dataSource: DataSource,
+  config: Config,
+  logger: Logger,
+  options: { bcryptCost?: number; /** Login sessions, ended by password changes and user deletion. */ sessionStores?: SessionStore[] } = {},
+): Services {
   const audit = new AuditService(dataSource, logger);
   const settings = new SettingsService(dataSource, audit);
   const revocations = new RevocationEpoch(dataSource, { windowMs: config.keyCacheWindowMs, maxEntries: config.keyCacheMaxEntries }, logger);
   const keyTags = new KeyTags(dataSource, (error) => logger.warn({ err: error }, "could not check for untagged keys; untagged keys are still looked up"));
   const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations, keyTags);
+  const { security } = config;
+  const passwordAttempts = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
   return {
     audit,
     settings,
     users: new UserService(dataSource, audit, revocations, options.bcryptCost ?? BCRYPT_COST),
+    accounts: new AccountService(dataSource, audit, revocations, apiKeys.counts, passwordAttempts, options.sessionStores ?? [], options.bcryptCost ?? BCRYPT_COST),
     apiKeys,
     lastUsed: new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger),
     keyRetention: new KeyRetentionService(dataSource, settings, audit, apiKeys.counts),

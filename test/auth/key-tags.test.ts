@@ -1,7 +1,8 @@
 import { createApp } from "../../src/server";
 import { generateApiKey, hashApiKey, parseApiKey } from "../../src/auth/api-key-format";
 import { KeyTags, readTagSecret, UNTAGGED_RECHECK_MS } from "../../src/auth/key-tags";
-import { toSqlDateTime } from "../../src/db/data-source";
+import { MIGRATIONS, toSqlDateTime } from "../../src/db/data-source";
+import { KeyTags1764500000000 } from "../../src/migrations/1764500000000-key-tags";
 import { countQueries } from "../../src/db/query-counter";
 import { createServices } from "../../src/services";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -74,7 +75,8 @@ describe("key tags: which keys this server may have issued", () => {
 
   test("migration: keys stored before it are marked untagged, keys stored after are tagged", async () => {
     await db.dataSource.query("DELETE FROM api_keys");
-    await db.dataSource.undoLastMigration({ transaction: "each" });
+    // Back to just before the key-tags migration, undoing any that came after it.
+    for (let undo = MIGRATIONS.length - MIGRATIONS.indexOf(KeyTags1764500000000); undo > 0; undo--) await db.dataSource.undoLastMigration({ transaction: "each" });
     try {
       await db.dataSource.query("INSERT INTO api_keys (owner_id, key_hash, hint, created_at) VALUES (1, ?, 'xta_old…', ?)", ["a".repeat(64), toSqlDateTime(new Date())]);
     } finally {
