@@ -18,6 +18,17 @@ export const AUTH_FAILURE_HINTS: Record<AuthFailureReason, string> = {
   INVALID: "The credentials were not accepted.",
 };
 
+/**
+ * Mistakes recognisable from the request alone, so naming them reveals nothing about any account
+ * or key: their hint replaces the reason's general one.
+ */
+export type AuthMistake = "KEY_AS_PASSWORD" | "BEARER_SCHEME";
+
+export const AUTH_MISTAKE_HINTS: Record<AuthMistake, string> = {
+  KEY_AS_PASSWORD: "API keys go with the username `apikey`: send Basic apikey:<key>, not an email with the key as its password.",
+  BEARER_SCHEME: "Bearer tokens are not accepted: send the key as Basic password for the user `apikey`, or in the `apikey` header.",
+};
+
 export class UnauthenticatedError extends GraphQLError {
   constructor(readonly reason: AuthFailureReason) {
     super(PERMISSION_DENIED_MESSAGE, {

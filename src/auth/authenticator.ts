@@ -2,7 +2,7 @@ import bcrypt from "bcrypt";
 import type { DataSource } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime } from "../db/data-source";
 import { isExpired } from "../entities/api-key.entity";
-import type { AuthFailureReason } from "../errors";
+import type { AuthFailureReason, AuthMistake } from "../errors";
 import type { ApiKeyService } from "../services/api-key.service";
 import type { LastUsedRecorder } from "../services/last-used-recorder";
 import { API_KEY_LENGTH, hashApiKey, hashesEqual, parseApiKey, UNTAGGED_KEY_LENGTH } from "./api-key-format";
@@ -14,7 +14,17 @@ import type { Identity } from "./identity";
 
 export type AuthResult =
   | { ok: true; identity: Identity | null }
-  | { ok: false; reason: Exclude<AuthFailureReason, "MISSING">; method: "apikey" | "password" | "unknown"; /** The account aimed at, when it exists. */ account?: { userId: number; email: string } };
+  | {
+      ok: false;
+      reason: Exclude<AuthFailureReason, "MISSING">;
+      method: "apikey" | "password" | "unknown";
+      /** The account aimed at, when it exists. */
+      account?: { userId: number; email: string };
+      /** What the client evidently got wrong, when the request alone shows it. */
+      mistake?: AuthMistake;
+    };
+
+const MALFORMED: AuthResult = Object.freeze({ ok: false, reason: "MALFORMED", method: "unknown" });
 
 // Compared against when the email is unknown, so the response time does not reveal which emails exist.
 const DUMMY_PASSWORD_HASH = bcrypt.hashSync("timing-equaliser-not-a-password", 10);
@@ -42,7 +52,7 @@ export class Authenticator {
       case "none":
         return { ok: true, identity: null };
       case "malformed":
-        return { ok: false, reason: "MALFORMED", method: "unknown" };
+        return credentials.mistake ? { ok: false, reason: "MALFORMED", method: "unknown", mistake: credentials.mistake } : MALFORMED;
       case "apikey":
         return this.authenticateKey(credentials.key, now);
       case "password":
@@ -104,6 +114,9 @@ export class Authenticator {
   }
 
   private async authenticatePassword(email: string, password: string): Promise<AuthResult> {
+    // An API key sent with an email: no password of ours looks like one, so no lookup and no
+    // bcrypt (whatever the email, so the answer tells nothing about it).
+    if (parseApiKey(password).ok) return { ok: false, reason: "INVALID", method: "password", mistake: "KEY_AS_PASSWORD" };
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
       "SELECT id, email, password_hash, is_admin, active, password_must_change FROM users WHERE email = ?",
       [email.trim().toLowerCase()],
