@@ -66,7 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const raw = env[name];
     if (raw === undefined || raw === "") return fallback;
     if (!/^\d+$/.test(raw.trim())) {
-      problems.push(`${name} must be a whole number, got "${raw}"`);
+      problems.push(`${name} must be a non-negative whole number, got "${raw}"`);
       return fallback;
     }
     const value = Number(raw.trim());

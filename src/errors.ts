@@ -8,11 +8,12 @@ export const API_KEYS_DISABLED_MESSAGE = "API key generation is currently not en
  * Why a credential was refused. INVALID covers unknown or revoked keys, wrong passwords,
  * unknown emails and deactivated users alike, so a caller cannot enumerate any of them.
  */
-export type AuthFailureReason = "MISSING" | "EXPIRED" | "LEGACY_PREFIX" | "MALFORMED" | "INVALID";
+export type AuthFailureReason = "MISSING" | "EXPIRED" | "ROTATED" | "LEGACY_PREFIX" | "MALFORMED" | "INVALID";
 
 export const AUTH_FAILURE_HINTS: Record<AuthFailureReason, string> = {
   MISSING: "This operation needs credentials: HTTP Basic with username apikey and your API key as the password.",
   EXPIRED: "The API key has expired. Generate a new one.",
+  ROTATED: "This key was replaced by rotation and its overlap has ended: use the new key that rotateApiKey returned (myApiKeys lists it, with the same description).",
   LEGACY_PREFIX: 'Remove the "apikey|" prefix: the key is the text after it.',
   MALFORMED: "The credentials could not be read: check the Authorization header and that the whole key was copied.",
   INVALID: "The credentials were not accepted.",

@@ -54,6 +54,10 @@ describe("configuration", () => {
     }
   });
 
+  test("a negative number is named as such: non-negative whole numbers only", () => {
+    expect(() => loadConfig({ KEY_CACHE_WINDOW_MS: "-5" })).toThrow('KEY_CACHE_WINDOW_MS must be a non-negative whole number, got "-5"');
+  });
+
   test("ADMIN_PASSWORD is not judged here: the password rules apply when it creates the first admin", () => {
     expect(loadConfig({ ADMIN_PASSWORD: "short" }).adminPassword).toBe("short");
   });

@@ -36,7 +36,7 @@ export class Authenticator {
   constructor(
     private readonly dataSource: DataSource,
     private readonly lastUsed: LastUsedRecorder,
-    private readonly apiKeys: Pick<ApiKeyService, "retirePredecessor">,
+    private readonly apiKeys: Pick<ApiKeyService, "retirePredecessor" | "hasSuccessor">,
     private readonly cache: KeyCache,
     private readonly keyTags: Pick<KeyTags, "mayHaveIssued">,
   ) {
@@ -81,15 +81,21 @@ export class Authenticator {
     return key.then((found) => this.checkKey(found, now));
   }
 
-  private checkKey(key: CachedKey | null, now: Date | undefined): AuthResult {
+  private checkKey(key: CachedKey | null, now: Date | undefined): AuthResult | Promise<AuthResult> {
     if (!key) return { ok: false, reason: "INVALID", method: "apikey" };
     if (!key.active) return { ok: false, reason: "INVALID", method: "apikey", account: { userId: key.userId, email: key.email } };
     const nowMs = now === undefined ? Date.now() : now.getTime();
-    if (isExpired(key.expiresAt, nowMs)) return { ok: false, reason: "EXPIRED", method: "apikey", account: { userId: key.userId, email: key.email } };
+    if (isExpired(key.expiresAt, nowMs)) return this.expired(key);
     const queued = this.lastUsed.record(key.keyId, key.lastUsedAt, now ?? nowMs);
     if (queued) key.lastUsedAt = queued;
     // One frozen result per cached key, shared by its requests: nothing downstream writes to an identity.
     return (key.accepted ??= Object.freeze({ ok: true, identity: Object.freeze(identityOf(key)) }));
+  }
+
+  /** A rotation's overlap that ran out is not an expiry: the key has a successor to use. */
+  private async expired(key: CachedKey): Promise<AuthResult> {
+    const reason = (await this.apiKeys.hasSuccessor(key.keyId)) ? "ROTATED" : "EXPIRED";
+    return { ok: false, reason, method: "apikey", account: { userId: key.userId, email: key.email } };
   }
 
   /** The one SQL statement of an authenticated request, when the cache cannot answer. */

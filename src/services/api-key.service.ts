@@ -220,6 +220,12 @@ export class ApiKeyService {
     }));
   }
 
+  /** Whether a rotation replaced this key and the new key has not been used yet (only then is the old one kept). */
+  async hasSuccessor(keyId: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query("SELECT id FROM api_keys WHERE replaces_key_id = ? LIMIT 1", [keyId]);
+    return rows.length > 0;
+  }
+
   /** The owner's keys, newest first, expired ones included. */
   async listForOwner(ownerId: number): Promise<ApiKey[]> {
     const rows: Row[] = await this.dataSource.query(
