@@ -14,7 +14,9 @@ import type { Identity } from "./auth/identity";
 import type { Config } from "./config";
 import {
   AUTH_FAILURE_HINTS,
+  AUTH_MISTAKE_HINTS,
   type AuthFailureReason,
+  type AuthMistake,
   INTERNAL_ERROR_MESSAGE,
   PERMISSION_DENIED_MESSAGE,
   PUBLIC_ERROR_CODES,
@@ -22,7 +24,6 @@ import {
   TOO_MANY_REQUESTS_MESSAGE,
 } from "./errors";
 import { AuthGate } from "./security/auth-gate";
-import { AuthThrottle } from "./security/auth-throttle";
 import { clientIp } from "./security/client-ip";
 import { applyCors } from "./security/cors";
 import { isDatabaseUnavailable } from "./security/database-faults";
@@ -85,9 +86,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger);
   const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags);
   const { security } = config;
-  // Failed authentications per client IP and per account: in memory, per instance (README).
-  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
-  const gate = new AuthGate(authenticator, throttle);
+  const gate = new AuthGate(authenticator, services.authThrottle);
   const limits = graphqlLimits(security.graphql);
   const operations = new OperationNames(limits.parseOptions);
   const accessLog = createAccessLog(logger);
@@ -124,7 +123,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
     const pending = gate.authenticate(credentials, log.clientIp);
     const auth = pending instanceof Promise ? await pending : pending;
-    metrics.observeAuth(credentials, auth);
+    if (credentials.kind !== "none") metrics.observeAuth(credentials, auth);
     if (!auth.ok && auth.throttled) {
       log.throttled = true;
       services.audit.noteAuthFailure({ reason: "TOO_MANY_REQUESTS", method: credentials.kind, ip: log.clientIp });
@@ -133,7 +132,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     if (!auth.ok) {
       log.reason = auth.reason;
       services.audit.noteAuthFailure({ reason: auth.reason, method: auth.method, ip: log.clientIp, userId: auth.account?.userId, email: auth.account?.email });
-      return sendAuthFailure(res, auth.reason, challenge, headers);
+      return sendAuthFailure(res, auth.reason, challenge, headers, auth.mistake);
     }
     log.identity = auth.identity;
 
@@ -164,6 +163,8 @@ export async function createApp({ config, dataSource, logger, services, metrics:
       context: async () => context,
     });
     if (response.status === 401) response.headers.set("www-authenticate", challenge);
+    // Without credentials, the only refusal is MISSING: counted now that the operation decided.
+    if (credentials.kind === "none") metrics.observeAnonymous(response.status === 401);
     if (hasUnavailableError(response)) response.status = 503;
     await writeGraphQLResponse(res, response, headers);
   }
@@ -428,17 +429,21 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
 }
 
-function sendAuthFailure(res: ServerResponse, reason: AuthFailureReason, challenge: string, headers: readonly string[]): void {
+function sendAuthFailure(res: ServerResponse, reason: AuthFailureReason, challenge: string, headers: readonly string[], mistake?: AuthMistake): void {
+  const hint = mistake ? AUTH_MISTAKE_HINTS[mistake] : AUTH_FAILURE_HINTS[reason];
   sendJson(
     res,
     401,
-    { errors: [{ message: PERMISSION_DENIED_MESSAGE, extensions: { code: "UNAUTHENTICATED", reason, hint: AUTH_FAILURE_HINTS[reason] } }] },
+    { errors: [{ message: PERMISSION_DENIED_MESSAGE, extensions: { code: "UNAUTHENTICATED", reason, hint } }] },
     headers,
     ["www-authenticate", challenge],
   );
 }
 
 const INVALID_VARIABLE = /^Variable "\$([^"]+)" got invalid value /;
+/** Apollo's refusal speaks of its constructor option; the operator's switch is INTROSPECTION. */
+const INTROSPECTION_REFUSED = /^GraphQL introspection is not allowed/;
+export const INTROSPECTION_OFF_MESSAGE = "Introspection is off on this server (the default when NODE_ENV=production): the operator can set INTROSPECTION=true to turn it on.";
 
 /**
  * What the client may see: our own codes and GraphQL's request errors pass; anything else
@@ -452,6 +457,7 @@ function maskError(formatted: GraphQLFormattedError, error: unknown, logger: Log
     const inner = (error as { originalError?: { message?: string } })?.originalError?.message;
     return { ...formatted, message: `Variable "$${name}" got an invalid value${inner ? `: ${inner}` : "."}` };
   }
+  if (INTROSPECTION_REFUSED.test(formatted.message)) return { ...formatted, message: INTROSPECTION_OFF_MESSAGE };
   if (PUBLIC_ERROR_CODES.has(code)) return formatted;
   if (isDatabaseUnavailable(error)) {
     logger.error({ err: error }, "database unavailable during GraphQL execution");

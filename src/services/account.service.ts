@@ -10,6 +10,7 @@ import type { AuditService } from "./audit.service";
 import type { CountCache } from "./count-cache";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
+import { accountSubject } from "../security/auth-throttle";
 import { describePasswordProblem } from "./password-policy";
 import type { RevocationEpoch } from "./revocation-epoch";
 import { BCRYPT_COST } from "./user.service";
@@ -24,7 +25,7 @@ export interface SessionStore {
   endSessionsOf(manager: EntityManager, userId: number, keep?: string | null): Promise<number>;
 }
 
-/** Counts failed current-password checks per account, like failed logins (src/security/auth-throttle.ts). */
+/** Counts failed current-password checks per account, with failed logins (the server's AuthThrottle). */
 export interface PasswordAttempts {
   check(...subjects: string[]): { blocked: false } | { blocked: true; retryAfterSeconds: number };
   recordFailure(...subjects: string[]): void;
@@ -134,7 +135,7 @@ export class AccountService {
    * API keys keep working: they are separate credentials.
    */
   async changeOwnPassword(changer: PasswordChanger, currentPassword: string, newPassword: string): Promise<void> {
-    const subject = `account:${changer.email}`;
+    const subject = accountSubject(changer.email);
     const verdict = this.passwordAttempts.check(subject);
     if (verdict.blocked) throw new TooManyRequestsError(verdict.retryAfterSeconds);
     const problem = describePasswordProblem(newPassword, changer.email);
