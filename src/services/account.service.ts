@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { DataSource, EntityManager } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime, toSqlDateTime } from "../db/data-source";
 import { inTransaction } from "../db/transactions";
+import { hydrateJoinedUser, JOINED_USER_COLUMNS } from "../db/user-columns";
 import { AuditAction, type AuditActor } from "../entities/audit-event.entity";
 import { User } from "../entities/user.entity";
 import { BadUserInputError, NotFoundError, TooManyRequestsError } from "../errors";
@@ -100,11 +101,11 @@ export class AccountService {
       params.push(decodeCursor(args.after, CURSOR_TAG).id);
     }
     const rows: Row[] = await this.dataSource.query(
-      `SELECT u.id, u.email, u.display_name, u.is_admin, u.active, u.created_at, ${ACTIVITY_COLUMNS}
+      `SELECT ${JOINED_USER_COLUMNS}, ${ACTIVITY_COLUMNS}
        FROM users u ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""} ORDER BY u.id LIMIT ?`,
       [...params, first + 1],
     );
-    const nodes = rows.slice(0, first).map(hydrateListedUser);
+    const nodes = rows.slice(0, first).map((row): ListedUser => Object.assign(hydrateJoinedUser(row), hydrateActivity(row)));
     const last = nodes[nodes.length - 1];
     return {
       nodes,
@@ -279,16 +280,4 @@ function hydrateActivity(row: Row): UserActivity {
     passwordChangeRequired: fromSqlBoolean(row.password_must_change),
     passwordChangedAt: fromSqlDateTime(row.password_changed_at),
   };
-}
-
-function hydrateListedUser(row: Row): ListedUser {
-  return Object.assign(new User(), {
-    id: Number(row.id),
-    email: String(row.email),
-    displayName: (row.display_name as string | null) ?? null,
-    isAdmin: fromSqlBoolean(row.is_admin),
-    active: fromSqlBoolean(row.active),
-    createdAt: fromSqlDateTime(row.created_at)!,
-    ...hydrateActivity(row),
-  });
 }

@@ -1,7 +1,8 @@
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
 import { runCli } from "../../src/cli/admin-cli";
-import { basic, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
+import { basic, type TestApp, type TestUser, viaKey } from "../support/app";
+import { withAdminAndAlice } from "../support/admin-and-alice";
 import { buildCli, type CliRun, runProcess } from "../support/cli";
 
 jest.setTimeout(60_000);
@@ -29,15 +30,9 @@ describe("admin CLI: accounts and bulk revocation", () => {
     return result;
   };
 
-  beforeAll(async () => {
+  withAdminAndAlice((...given) => ([app, admin, alice] = given));
+  beforeAll(() => {
     cli = buildCli();
-    app = await startTestApp();
-  });
-  beforeEach(async () => {
-    await app.reset();
-    await app.setKeysEnabled(true);
-    admin = await app.createUser("admin@example.org", { isAdmin: true });
-    alice = await app.createUser("alice@example.org");
   });
   afterEach(() => {
     for (const { stdout, stderr } of runs.splice(0)) {
@@ -47,8 +42,7 @@ describe("admin CLI: accounts and bulk revocation", () => {
       }
     }
   });
-  afterAll(async () => {
-    await app?.close();
+  afterAll(() => {
     cli?.cleanup();
   });
 

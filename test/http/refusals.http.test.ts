@@ -1,5 +1,6 @@
 import { AUTH_MISTAKE_HINTS, PERMISSION_DENIED_MESSAGE } from "../../src/errors";
 import { basic, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
+import { withAdminAndAlice } from "../support/admin-and-alice";
 
 /** The value of one counter sample in Prometheus text, 0 when absent. */
 function counter(text: string, name: string, labels: Record<string, string>): number {
@@ -15,18 +16,7 @@ describe("refusals that tell a person what to do", () => {
   const ME = "{ me { email } }";
   const scrape = async () => (await fetch(`http://127.0.0.1:${app.port}/metrics`)).text();
 
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  beforeEach(async () => {
-    await app.reset();
-    await app.setKeysEnabled(true);
-    admin = await app.createUser("admin@example.org", { isAdmin: true });
-    alice = await app.createUser("alice@example.org");
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  withAdminAndAlice((...given) => ([app, admin, alice] = given));
 
   test("an email as Basic username with a key as password: 401 with LabKey's message and a hint to use the username apikey", async () => {
     const { key } = await app.generateKey(alice);

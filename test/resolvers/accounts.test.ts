@@ -1,6 +1,7 @@
 import { SYSTEM_ACTOR } from "../../src/entities/audit-event.entity";
 import { PERMISSION_DENIED_MESSAGE } from "../../src/errors";
 import { basic, errorCode, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
+import { withAdminAndAlice } from "../support/admin-and-alice";
 
 const CHANGE = "mutation($current: String!, $next: String!) { changeMyPassword(currentPassword: $current, newPassword: $next) }";
 const RESET = "mutation($id: ID!) { resetUserPassword(id: $id) }";
@@ -29,18 +30,7 @@ describe("accounts over HTTP", () => {
     return result.body.data.auditEvents.nodes as Array<{ action: string; actorEmail: string | null; actor: { id: string } | null; detail: string; details: Record<string, unknown> }>;
   };
 
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  beforeEach(async () => {
-    await app.reset();
-    await app.setKeysEnabled(true);
-    admin = await app.createUser("admin@example.org", { isAdmin: true });
-    alice = await app.createUser("alice@example.org");
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  withAdminAndAlice((...given) => ([app, admin, alice] = given));
 
   describe("changeMyPassword", () => {
     test("the new password works, the old one no longer does, and the caller's API keys keep working", async () => {

@@ -1,4 +1,5 @@
-import { basic, errorCode, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
+import { basic, errorCode, type TestApp, type TestUser, viaKey } from "../support/app";
+import { withAdminAndAlice } from "../support/admin-and-alice";
 
 const REVOKE_WHERE = "mutation($filter: ApiKeyFilter!, $dryRun: Boolean, $all: Boolean) { revokeApiKeysWhere(filter: $filter, dryRun: $dryRun, all: $all) }";
 const AUDIT = "query($filter: AuditEventFilter) { auditEvents(filter: $filter) { nodes { action detail details } } }";
@@ -11,18 +12,7 @@ describe("bulk revocation and a readable audit trail", () => {
   const keyCount = async () => Number((await app.db.dataSource.query("SELECT COUNT(*) AS count FROM api_keys"))[0].count);
   const events = async (action: string) => (await app.graphql(AUDIT, { filter: { action } }, as(admin))).body.data.auditEvents.nodes;
 
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  beforeEach(async () => {
-    await app.reset();
-    await app.setKeysEnabled(true);
-    admin = await app.createUser("admin@example.org", { isAdmin: true });
-    alice = await app.createUser("alice@example.org");
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  withAdminAndAlice((...given) => ([app, admin, alice] = given));
 
   test("an empty filter: a dry run counts every key, a real run is refused without all: true", async () => {
     await app.generateKey(alice);
