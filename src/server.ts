@@ -24,6 +24,7 @@ import {
   TOO_MANY_REQUESTS_MESSAGE,
 } from "./errors";
 import { AuthGate } from "./security/auth-gate";
+import { AuthThrottle } from "./security/auth-throttle";
 import { clientIp } from "./security/client-ip";
 import { applyCors } from "./security/cors";
 import { isDatabaseUnavailable } from "./security/database-faults";
@@ -86,12 +87,15 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger);
   const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags);
   const { security } = config;
-  const gate = new AuthGate(authenticator, services.authThrottle);
+  // Failed authentications per client IP and per account: in memory, per instance (README).
+  // changeMyPassword's wrong current passwords count against the account here too.
+  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
+  const gate = new AuthGate(authenticator, throttle);
   const limits = graphqlLimits(security.graphql);
   const operations = new OperationNames(limits.parseOptions);
   const accessLog = createAccessLog(logger);
   const apollo = new ApolloServer<Context>({
-    schema: await createSchema(services),
+    schema: await createSchema(services, throttle),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,

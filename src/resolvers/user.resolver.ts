@@ -3,8 +3,9 @@ import { actorOf } from "../auth/actor";
 import { ADMIN, authenticatedIdentity, PENDING_PASSWORD_CHANGE } from "../auth/auth-checker";
 import type { AuthenticatedContext, Context } from "../auth/context.type";
 import { User } from "../entities/user.entity";
-import { UnauthenticatedError } from "../errors";
-import type { AccountService, UserActivity } from "../services/account.service";
+import { TooManyRequestsError, UnauthenticatedError } from "../errors";
+import { accountSubject, type AuthThrottle } from "../security/auth-throttle";
+import { type AccountService, type UserActivity, WrongCurrentPasswordError } from "../services/account.service";
 import type { UserService } from "../services/user.service";
 import { ChangeMyPasswordArgs } from "./types/change-my-password.args";
 import { CreateUserInput } from "./types/create-user.input";
@@ -16,6 +17,7 @@ export class UserResolver {
   constructor(
     private readonly users: UserService,
     private readonly accounts: AccountService,
+    private readonly throttle: AccountThrottle,
   ) {}
 
   // Authenticated like @Authorized() would, without its middleware chain (see authenticatedIdentity);
@@ -62,7 +64,17 @@ export class UserResolver {
   @Mutation(() => Boolean, { description: "The caller's own password; ends the caller's other login sessions where sessions exist. API keys keep working." })
   async changeMyPassword(@Args(() => ChangeMyPasswordArgs) args: ChangeMyPasswordArgs, @Ctx() context: AuthenticatedContext): Promise<boolean> {
     const { identity, clientIp } = context;
-    await this.accounts.changeOwnPassword({ userId: identity.userId, email: identity.email, ip: clientIp }, args.currentPassword, args.newPassword);
+    // Checked before any bcrypt, and failures counted against the account as failed logins are:
+    // a stolen API key is no way to guess its owner's password.
+    const account = accountSubject(identity.email);
+    const verdict = this.throttle.check(account);
+    if (verdict.blocked) throw new TooManyRequestsError(verdict.retryAfterSeconds);
+    try {
+      await this.accounts.changeOwnPassword({ userId: identity.userId, email: identity.email, ip: clientIp }, args.currentPassword, args.newPassword);
+    } catch (error) {
+      if (error instanceof WrongCurrentPasswordError) this.throttle.recordFailure(account);
+      throw error;
+    }
     return true;
   }
 
@@ -117,6 +129,8 @@ export class UserResolver {
     return loader.load(user.id);
   }
 }
+
+export type AccountThrottle = Pick<AuthThrottle, "check" | "recordFailure">;
 
 const NO_ACTIVITY: UserActivity = { keyCount: 0, activeKeyCount: 0, lastActivityAt: null, passwordChangeRequired: false, passwordChangedAt: null };
 const activityLoaders = new WeakMap<Context, ActivityLoader>();

@@ -6,12 +6,11 @@ import { inTransaction } from "../db/transactions";
 import { hydrateJoinedUser, JOINED_USER_COLUMNS } from "../db/user-columns";
 import { AuditAction, type AuditActor } from "../entities/audit-event.entity";
 import { User } from "../entities/user.entity";
-import { BadUserInputError, NotFoundError, TooManyRequestsError } from "../errors";
+import { BadUserInputError, NotFoundError } from "../errors";
 import type { AuditService } from "./audit.service";
 import type { CountCache } from "./count-cache";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
-import { accountSubject } from "../security/auth-throttle";
 import { describePasswordProblem } from "./password-policy";
 import type { RevocationEpoch } from "./revocation-epoch";
 import { BCRYPT_COST } from "./user.service";
@@ -26,10 +25,14 @@ export interface SessionStore {
   endSessionsOf(manager: EntityManager, userId: number, keep?: string | null): Promise<number>;
 }
 
-/** Counts failed current-password checks per account, with failed logins (the server's AuthThrottle). */
-export interface PasswordAttempts {
-  check(...subjects: string[]): { blocked: false } | { blocked: true; retryAfterSeconds: number };
-  recordFailure(...subjects: string[]): void;
+/**
+ * A current password that does not match. The GraphQL layer counts it against the account like a
+ * failed login, with the same throttle, which it consults before calling changeOwnPassword.
+ */
+export class WrongCurrentPasswordError extends BadUserInputError {
+  constructor() {
+    super("currentPassword is not your current password.", "currentPassword");
+  }
 }
 
 export interface UserFilterInput {
@@ -85,7 +88,6 @@ export class AccountService {
     private readonly revocations: Pick<RevocationEpoch, "bump" | "settled">,
     /** The key list's totalCount memo, stale once a deletion took keys with it. */
     private readonly keyCounts: CountCache,
-    private readonly passwordAttempts: PasswordAttempts,
     private readonly sessions: readonly SessionStore[] = [],
     private readonly bcryptCost: number = BCRYPT_COST,
   ) {}
@@ -132,22 +134,18 @@ export class AccountService {
 
   /**
    * The caller's own password. The current one must be given (a stolen API key alone cannot take
-   * the account over) and its failures count like failed logins. Ends the caller's other sessions;
+   * the account over; the caller throttles WrongCurrentPasswordError like failed logins). Ends the caller's other sessions;
    * API keys keep working: they are separate credentials.
    */
   async changeOwnPassword(changer: PasswordChanger, currentPassword: string, newPassword: string): Promise<void> {
-    const subject = accountSubject(changer.email);
-    const verdict = this.passwordAttempts.check(subject);
-    if (verdict.blocked) throw new TooManyRequestsError(verdict.retryAfterSeconds);
     const problem = describePasswordProblem(newPassword, changer.email);
     if (problem) throw new BadUserInputError(`newPassword ${problem}.`, "newPassword");
     const [row]: Row[] = await this.dataSource.query("SELECT password_hash FROM users WHERE id = ?", [changer.userId]);
     if (!row) throw new NotFoundError(USER_NOT_FOUND);
     const currentHash = String(row.password_hash);
     if (!(await bcrypt.compare(currentPassword, currentHash))) {
-      this.passwordAttempts.recordFailure(subject);
       this.audit.noteAuthFailure({ reason: "WRONG_CURRENT_PASSWORD", method: "password", ip: changer.ip ?? "unknown", userId: changer.userId, email: changer.email });
-      throw new BadUserInputError("currentPassword is not your current password.", "currentPassword");
+      throw new WrongCurrentPasswordError();
     }
     // The current password was just proven, so comparing the two texts is enough.
     if (newPassword === currentPassword) throw new BadUserInputError("newPassword must differ from the current password.", "newPassword");
@@ -157,7 +155,7 @@ export class AccountService {
       const changed = await manager
         .getRepository(User)
         .update({ id: changer.userId, passwordHash: currentHash }, { passwordHash: newHash, passwordMustChange: false, passwordChangedAt: new Date() });
-      if (changed.affected !== 1) throw new BadUserInputError("currentPassword is not your current password.", "currentPassword");
+      if (changed.affected !== 1) throw new WrongCurrentPasswordError();
       const sessionsEnded = await this.endSessions(manager, changer.userId, changer.sessionId ?? null);
       await this.audit.record(
         {

@@ -4,7 +4,6 @@ import { KeyTags } from "../auth/key-tags";
 import type { Config } from "../config";
 import { AccountService, type SessionStore } from "./account.service";
 import { ApiKeyService } from "./api-key.service";
-import { AuthThrottle } from "../security/auth-throttle";
 import { AuditService } from "./audit.service";
 import { IdempotencyService } from "./idempotency.service";
 import { KeyRetentionService } from "./key-retention.service";
@@ -19,11 +18,6 @@ export interface Services {
   users: UserService;
   /** The users list, password changes and resets, user deletion. */
   accounts: AccountService;
-  /**
-   * Failed authentications per client IP and per account, in memory, per instance (README): logins
-   * and changeMyPassword's current-password check count against the same account.
-   */
-  authThrottle: AuthThrottle;
   apiKeys: ApiKeyService;
   lastUsed: LastUsedRecorder;
   keyRetention: KeyRetentionService;
@@ -44,18 +38,15 @@ export function createServices(
   const revocations = new RevocationEpoch(dataSource, { windowMs: config.keyCacheWindowMs, maxEntries: config.keyCacheMaxEntries }, logger);
   const keyTags = new KeyTags(dataSource, (error) => logger.warn({ err: error }, "could not check for untagged keys; untagged keys are still looked up"));
   const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations, keyTags);
-  const { security } = config;
-  const authThrottle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
   return {
     audit,
     settings,
     users: new UserService(dataSource, audit, revocations, options.bcryptCost ?? BCRYPT_COST),
-    accounts: new AccountService(dataSource, audit, revocations, apiKeys.counts, authThrottle, options.sessionStores ?? [], options.bcryptCost ?? BCRYPT_COST),
+    accounts: new AccountService(dataSource, audit, revocations, apiKeys.counts, options.sessionStores ?? [], options.bcryptCost ?? BCRYPT_COST),
     apiKeys,
     lastUsed: new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger),
     keyRetention: new KeyRetentionService(dataSource, settings, audit, apiKeys.counts),
     revocations,
     keyTags,
-    authThrottle,
   };
 }

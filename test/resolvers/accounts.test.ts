@@ -277,7 +277,7 @@ describe("changeMyPassword is throttled like a login", () => {
     await app.close();
   });
 
-  test("after the limit of wrong current passwords: 429, even with the right one, before any bcrypt", async () => {
+  test("after the limit of wrong current passwords: 429, even with the right one, and for password logins to the account", async () => {
     const bob = await app.createUser("bob@example.org");
     await app.setKeysEnabled(true);
     const { key } = await app.generateKey(bob);
@@ -289,6 +289,9 @@ describe("changeMyPassword is throttled like a login", () => {
     const blocked = await app.graphql(CHANGE, { current: bob.password, next }, viaKey(key));
     expect(blocked.status).toBe(429);
     expect(errorCode(blocked)).toBe("TOO_MANY_REQUESTS");
+    // One counter per account: password logins to it wait too, while its keys keep working.
+    expect((await app.graphql(ME, undefined, basic(bob.email, bob.password))).status).toBe(429);
+    expect((await app.graphql(ME, undefined, viaKey(key))).status).toBe(200);
     await app.services.audit.flushFailures();
     const [row] = await app.db.dataSource.query("SELECT count, details FROM audit_events WHERE action = 'AUTHENTICATION_FAILED'");
     expect(Number(row.count)).toBe(3);
