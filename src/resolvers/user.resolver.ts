@@ -4,7 +4,7 @@ import { ADMIN, authenticatedIdentity, PENDING_PASSWORD_CHANGE } from "../auth/a
 import type { AuthenticatedContext, Context } from "../auth/context.type";
 import { User } from "../entities/user.entity";
 import { TooManyRequestsError, UnauthenticatedError } from "../errors";
-import { accountSubject, type AuthThrottle } from "../security/auth-throttle";
+import { accountSubject, type AuthThrottle } from "../auth/auth-throttle";
 import { type AccountService, type UserActivity, WrongCurrentPasswordError } from "../services/account.service";
 import type { UserService } from "../services/user.service";
 import { ChangeMyPasswordArgs } from "./types/change-my-password.args";

@@ -12,7 +12,7 @@ import type { CountCache } from "./count-cache";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
 import { describePasswordProblem } from "./password-policy";
-import type { RevocationEpoch } from "./revocation-epoch";
+import type { RevocationEpoch } from "../keys/revocation-epoch";
 import { BCRYPT_COST } from "./user.service";
 
 /**

@@ -10,7 +10,7 @@ import type { AuditService } from "./audit.service";
 import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
 import { describePasswordProblem } from "./password-policy";
-import type { RevocationEpoch } from "./revocation-epoch";
+import type { RevocationEpoch } from "../keys/revocation-epoch";
 
 export const BCRYPT_COST = 12;
 const DISPLAY_NAME_MAX_LENGTH = 100;
