@@ -1,3 +1,4 @@
+import { parseApiKey } from "../keys/api-key-format";
 import type { AuthResult, Authenticator } from "./authenticator";
 import type { Credentials } from "./credentials";
 import type { Identity } from "./identity";
@@ -10,6 +11,8 @@ export type GateResult =
   | (Extract<AuthResult, { ok: false }> & { throttled: false })
   /** busy: the line in front of bcrypt is full (503), else the client is throttled (429). */
   | { ok: false; throttled: true; busy: boolean; retryAfterSeconds: number };
+
+const KEY_AS_PASSWORD: AuthResult = Object.freeze({ ok: false, reason: "INVALID", method: "password", mistake: "KEY_AS_PASSWORD" });
 
 type Refusal = Extract<GateResult, { throttled: true }>;
 
@@ -45,6 +48,9 @@ export class AuthGate {
   }
 
   private async authenticatePassword({ email, password }: Extract<Credentials, { kind: "password" }>, ip: string): Promise<GateResult> {
+    // An API key sent with an email: a key is no password of ours, so no lookup, no bcrypt and no
+    // place in the line, whatever the email (the answer tells nothing about it).
+    if (parseApiKey(password).ok) return this.afterKeyOrNone(KEY_AS_PASSWORD, ip);
     const { authenticator, throttle, shared, queue } = this.deps;
     const ipKey = ipSubject(ip);
     // A throttled IP costs no SQL and no place in the line.

@@ -3,7 +3,7 @@ import type { DataSource } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime } from "../db/data-source";
 import { isExpired } from "../entities/api-key.entity";
 import { canonicalEmail } from "../entities/email";
-import type { AuthFailureReason } from "../errors";
+import type { AuthFailureReason, AuthMistake } from "../errors";
 import type { LastUsedRecorder } from "../keys/last-used-recorder";
 import { API_KEY_LENGTH, hashApiKey, hashesEqual, parseApiKey, UNTAGGED_KEY_LENGTH } from "../keys/api-key-format";
 import type { Credentials } from "./credentials";
@@ -15,14 +15,26 @@ import type { PasswordHasher } from "./password-hasher";
 
 export type AuthResult =
   | { ok: true; identity: Identity | null }
-  | { ok: false; reason: Exclude<AuthFailureReason, "MISSING">; method: "apikey" | "password" | "unknown"; /** The account aimed at, when it exists. */ account?: { userId: number; email: string } };
+  | {
+      ok: false;
+      reason: Exclude<AuthFailureReason, "MISSING">;
+      method: "apikey" | "password" | "unknown";
+      /** The account aimed at, when it exists. */
+      account?: { userId: number; email: string };
+      /** What the client evidently got wrong, when the request alone shows it. */
+      mistake?: AuthMistake;
+    };
+
+const MALFORMED: AuthResult = Object.freeze({ ok: false, reason: "MALFORMED", method: "unknown" });
 
 /**
  * What authentication needs of the key service: the first use of a rotated key retires the key it
- * replaced. Declared here so that auth/ depends on this one method, not on the service class.
+ * replaced, and a key whose rotation overlap ran out is told apart from an expired one. Declared
+ * here so that auth/ depends on these methods, not on the service class.
  */
 export interface RotationFinisher {
   retirePredecessor(successor: { keyId: number; userId: number; email: string }, predecessorId: number): Promise<void>;
+  hasSuccessor(keyId: number): Promise<boolean>;
 }
 
 /** The account a login names, as stored; found before any bcrypt, so the throttle can key on it. */
@@ -32,6 +44,8 @@ export interface PasswordAccount {
   passwordHash: string;
   isAdmin: boolean;
   active: boolean;
+  /** A reset password: good for changeMyPassword only, until changed. */
+  passwordChangeRequired: boolean;
 }
 
 export interface PasswordChecking {
@@ -65,7 +79,7 @@ export class Authenticator {
       case "none":
         return { ok: true, identity: null };
       case "malformed":
-        return { ok: false, reason: "MALFORMED", method: "unknown" };
+        return credentials.mistake ? { ok: false, reason: "MALFORMED", method: "unknown", mistake: credentials.mistake } : MALFORMED;
       case "apikey":
         return this.authenticateKey(credentials.key, now);
       case "password":
@@ -94,15 +108,21 @@ export class Authenticator {
     return key.then((found) => this.checkKey(found, now));
   }
 
-  private checkKey(key: CachedKey | null, now: Date | undefined): AuthResult {
+  private checkKey(key: CachedKey | null, now: Date | undefined): AuthResult | Promise<AuthResult> {
     if (!key) return { ok: false, reason: "INVALID", method: "apikey" };
     if (!key.active) return { ok: false, reason: "INVALID", method: "apikey", account: { userId: key.userId, email: key.email } };
     const nowMs = now === undefined ? Date.now() : now.getTime();
-    if (isExpired(key.expiresAt, nowMs)) return { ok: false, reason: "EXPIRED", method: "apikey", account: { userId: key.userId, email: key.email } };
+    if (isExpired(key.expiresAt, nowMs)) return this.expired(key);
     const queued = this.lastUsed.record(key.keyId, key.lastUsedAt, now ?? nowMs);
     if (queued) key.lastUsedAt = queued;
     // One frozen result per cached key, shared by its requests: nothing downstream writes to an identity.
     return (key.accepted ??= Object.freeze({ ok: true, identity: Object.freeze(identityOf(key)) })) as AuthResult;
+  }
+
+  /** A rotation's overlap that ran out is not an expiry: the key has a successor to use. */
+  private async expired(key: CachedKey): Promise<AuthResult> {
+    const reason = (await this.rotations.hasSuccessor(key.keyId)) ? "ROTATED" : "EXPIRED";
+    return { ok: false, reason, method: "apikey", account: { userId: key.userId, email: key.email } };
   }
 
   /** The one SQL statement of an authenticated request, when the cache cannot answer. */
@@ -132,12 +152,12 @@ export class Authenticator {
    */
   async findPasswordAccount(email: string): Promise<PasswordAccount | null> {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      "SELECT id, email, password_hash, is_admin, active FROM users WHERE email = ?",
+      "SELECT id, email, password_hash, is_admin, active, password_must_change FROM users WHERE email = ?",
       [canonicalEmail(email)],
     );
     const row = rows[0];
     if (!row) return null;
-    return { userId: Number(row.id), email: String(row.email), passwordHash: String(row.password_hash), isAdmin: fromSqlBoolean(row.is_admin), active: fromSqlBoolean(row.active) };
+    return { userId: Number(row.id), email: String(row.email), passwordHash: String(row.password_hash), isAdmin: fromSqlBoolean(row.is_admin), active: fromSqlBoolean(row.active), passwordChangeRequired: fromSqlBoolean(row.password_must_change) };
   }
 
   /**
@@ -157,7 +177,15 @@ export class Authenticator {
     }
     return {
       ok: true,
-      identity: { userId: account.userId, email: account.email, isAdmin: account.isAdmin, method: "password", keyId: null, readOnly: false },
+      identity: {
+        userId: account.userId,
+        email: account.email,
+        isAdmin: account.isAdmin,
+        method: "password",
+        keyId: null,
+        readOnly: false,
+        passwordChangeRequired: account.passwordChangeRequired,
+      },
     };
   }
 }

@@ -6,7 +6,7 @@ import { type KeysConfig, readKeysConfig } from "./keys";
 import { type LoggingConfig, readLoggingConfig } from "./logging";
 import { readSecurityConfig, type SecurityConfig } from "./security";
 
-export { DEFAULT_BCRYPT_COST, describePasswordProblem, isPlausibleEmail, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from "./accounts";
+export { DEFAULT_BCRYPT_COST, isPlausibleEmail } from "./accounts";
 export { DEFAULT_KEY_CAPS, type KeyCaps } from "./keys";
 export { type DatabaseConfig, DEFAULT_SQLITE_PATH } from "./database";
 export type { LogLevel } from "./logging";

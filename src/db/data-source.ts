@@ -15,6 +15,7 @@ import { CanonicalEmails1764600000000 } from "../migrations/1764600000000-canoni
 import { AuthAttempts1764610000000 } from "../migrations/1764610000000-auth-attempts";
 import { RotationSuccessor1764700000000 } from "../migrations/1764700000000-rotation-successor";
 import { KeyedIdempotencyLookup1764710000000 } from "../migrations/1764710000000-keyed-idempotency-lookup";
+import { Accounts1764800000000 } from "../migrations/1764800000000-accounts";
 
 export const ENTITIES = [User, ApiKey, ExternalToolSettings, AuditEvent];
 export const MIGRATIONS = [
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   AuthAttempts1764610000000,
   RotationSuccessor1764700000000,
   KeyedIdempotencyLookup1764710000000,
+  Accounts1764800000000,
 ];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {

@@ -39,6 +39,11 @@ export async function createApollo({ schema, limits, introspection, logger }: Ap
   return apollo;
 }
 
+const INVALID_VARIABLE = /^Variable "\$([^"]+)" got invalid value /;
+/** Apollo's refusal speaks of its constructor option; the operator's switch is INTROSPECTION. */
+const INTROSPECTION_REFUSED = /^GraphQL introspection is not allowed/;
+export const INTROSPECTION_OFF_MESSAGE = "Introspection is off on this server (the default when NODE_ENV=production): the operator can set INTROSPECTION=true to turn it on.";
+
 /**
  * What the client may see: our own codes and GraphQL's request errors pass, without any submitted
  * value in their message; anything else (a driver error, a bug) becomes a bare
@@ -50,6 +55,7 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, logg
     const message = withoutSubmittedValues(formatted.message, (error as { originalError?: { message?: string } })?.originalError?.message);
     return message === formatted.message ? formatted : { ...formatted, message };
   }
+  if (INTROSPECTION_REFUSED.test(formatted.message)) return { ...formatted, message: INTROSPECTION_OFF_MESSAGE };
   if (isDatabaseUnavailable(error)) {
     logger.error({ err: error }, "database unavailable during GraphQL execution");
     return { message: SERVICE_UNAVAILABLE_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "SERVICE_UNAVAILABLE" } };

@@ -5,17 +5,22 @@ import { authChecker } from "../auth/auth-checker";
 import { ApiKeyConnectionResolver, ApiKeyResolver } from "../resolvers/api-key.resolver";
 import { AuditEventResolver } from "../resolvers/audit-event.resolver";
 import { ExternalToolSettingsResolver } from "../resolvers/external-tool-settings.resolver";
-import { UserResolver } from "../resolvers/user.resolver";
+import { type AccountThrottle, UserConnectionResolver, UserResolver } from "../resolvers/user.resolver";
 import type { Services } from "../services";
 
-const RESOLVERS = [ApiKeyResolver, ApiKeyConnectionResolver, UserResolver, ExternalToolSettingsResolver, AuditEventResolver] as const;
+const RESOLVERS = [ApiKeyResolver, ApiKeyConnectionResolver, UserResolver, UserConnectionResolver, ExternalToolSettingsResolver, AuditEventResolver] as const;
 
 /** Resolvers get their services through the constructor: no global container to swap in tests. */
-export async function createSchema(services: Pick<Services, "apiKeys" | "users" | "settings" | "audit">): Promise<GraphQLSchema> {
+export async function createSchema(
+  services: Pick<Services, "apiKeys" | "users" | "accounts" | "settings" | "audit">,
+  /** The server's brute-force throttle: changeMyPassword's wrong current passwords count in it. */
+  throttle: AccountThrottle,
+): Promise<GraphQLSchema> {
   const instances = new Map<Function, object>([
     [ApiKeyResolver, new ApiKeyResolver(services.apiKeys)],
     [ApiKeyConnectionResolver, new ApiKeyConnectionResolver()],
-    [UserResolver, new UserResolver(services.users)],
+    [UserResolver, new UserResolver(services.users, services.accounts, throttle)],
+    [UserConnectionResolver, new UserConnectionResolver()],
     [ExternalToolSettingsResolver, new ExternalToolSettingsResolver(services.settings)],
     [AuditEventResolver, new AuditEventResolver(services.audit)],
   ]);

@@ -52,14 +52,16 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   });
   // Failed authentications per client IP and per account: in memory, per instance, and for
   // password attempts also in the database, shared by every instance (docs/security.md).
+  // changeMyPassword's wrong current passwords count against the account here too.
+  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
   const gate = new AuthGate({
     authenticator,
-    throttle: new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries }),
+    throttle,
     shared: new SharedAuthThrottle(dataSource, { limit: security.authFailureLimit, windowMs: security.authFailureWindowMs }),
     queue: new PasswordQueue(security.passwordQueue),
   });
   const limits = graphqlLimits(security.graphql);
-  const apollo = await createApollo({ schema: await createSchema(services), limits, introspection: config.introspection, logger });
+  const apollo = await createApollo({ schema: await createSchema(services, throttle), limits, introspection: config.introspection, logger });
   const graphql = createGraphQLHandler({
     apollo,
     gate,

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthGate } from "../auth/auth-gate";
 import type { Context } from "../auth/context.type";
 import { parseCredentials } from "../auth/credentials";
-import { type AuthFailureReason, PasswordLineFullError, ResponseTooLargeError, TooManyRequestsError, UnauthenticatedError } from "../errors";
+import { type AuthFailureReason, type AuthMistake, PasswordLineFullError, ResponseTooLargeError, TooManyRequestsError, UnauthenticatedError } from "../errors";
 import type { Metrics } from "../observability/metrics";
 import type { AuditService } from "../services/audit.service";
 import type { RequestLog } from "./access-log";
@@ -42,15 +42,18 @@ export type GraphQLHandler = (req: IncomingMessage, res: ServerResponse, search:
  */
 export function createGraphQLHandler({ apollo, gate, operations, metrics, audit, maxBodyBytes, maxResponseBytes, authRealm }: GraphQLHandlerOptions): GraphQLHandler {
   const challenge = ["www-authenticate", `Basic realm="${authRealm}", charset="UTF-8"`];
-  // One body per reason, made once: a refused key costs no error object and no JSON.stringify.
-  const refusals = new Map<AuthFailureReason, string>();
-  const refusalBody = (reason: AuthFailureReason) => refusals.get(reason) ?? refusals.set(reason, errorBody(new UnauthenticatedError(reason))).get(reason)!;
+  // One body per reason (and mistake), made once: a refused key costs no error object and no JSON.stringify.
+  const refusals = new Map<string, string>();
+  const refusalBody = (reason: AuthFailureReason, mistake: AuthMistake | undefined) => {
+    const key = mistake ? `${reason} ${mistake}` : reason;
+    return refusals.get(key) ?? refusals.set(key, errorBody(new UnauthenticatedError(reason, mistake))).get(key)!;
+  };
 
   return async function handleGraphQL(req, res, search, log, headers) {
     const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
     const pending = gate.authenticate(credentials, log.clientIp);
     const auth = pending instanceof Promise ? await pending : pending;
-    metrics.observeAuth(credentials, auth);
+    if (credentials.kind !== "none") metrics.observeAuth(credentials, auth);
     if (!auth.ok && auth.throttled && auth.busy) {
       return sendError(res, new PasswordLineFullError(auth.retryAfterSeconds), headers, ["retry-after", String(auth.retryAfterSeconds)]);
     }
@@ -62,7 +65,7 @@ export function createGraphQLHandler({ apollo, gate, operations, metrics, audit,
     if (!auth.ok) {
       log.reason = auth.reason;
       audit.noteAuthFailure({ reason: auth.reason, method: auth.method, ip: log.clientIp, userId: auth.account?.userId, email: auth.account?.email });
-      return sendJsonText(res, 401, refusalBody(auth.reason), headers, challenge);
+      return sendJsonText(res, 401, refusalBody(auth.reason, auth.mistake), headers, challenge);
     }
     log.identity = auth.identity;
 
@@ -76,6 +79,8 @@ export function createGraphQLHandler({ apollo, gate, operations, metrics, audit,
       context: async () => context,
     });
     if (response.status === 401) response.headers.set(challenge[0], challenge[1]);
+    // Without credentials, the only refusal is MISSING: counted now that the operation decided.
+    if (credentials.kind === "none") metrics.observeAnonymous(response.status === 401);
     if (hasUnavailableError(response)) response.status = 503;
     // The cost limit keeps results near its estimate; long texts can still outgrow it. UTF-8 takes
     // at most 3 bytes per UTF-16 unit, so a short string is not measured.

@@ -68,9 +68,11 @@ export class ApiKeyResolver {
   }
 
   @Authorized(ADMIN)
-  @Mutation(() => Int, { description: "Admin: revoke every key matching the filter; dryRun only counts." })
+  @Mutation(() => Int, {
+    description: "Admin: revoke every key matching the filter; dryRun only counts (apiKeys(filter:) on the same filter lists them). An empty filter needs all: true for a real run.",
+  })
   revokeApiKeysWhere(@Args(() => RevokeApiKeysWhereArgs) args: RevokeApiKeysWhereArgs, @Ctx() context: AuthenticatedContext): Promise<number> {
-    return this.keys.revokeWhere(actorOf(context), args.filter, args.dryRun ?? true);
+    return this.keys.revokeWhere(actorOf(context), args.filter, args.dryRun ?? true, undefined, { all: args.all });
   }
 }
 

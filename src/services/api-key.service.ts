@@ -10,8 +10,8 @@ import { API_KEYS_DISABLED_MESSAGE, BadUserInputError, ForbiddenError, NotFoundE
 import { type Cursor, decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { inTransaction } from "../db/transactions";
 import { hydrateJoinedUser, JOINED_USER_COLUMNS } from "../db/user-columns";
-import { AuditAction, type AuditActor } from "../entities/audit-event.entity";
-import { type AuditService, describeIds } from "./audit.service";
+import { AuditAction, type AuditActor, type AuditDetails } from "../entities/audit-event.entity";
+import { type AuditService, describeIds, firstIds } from "./audit.service";
 import { CountCache } from "./count-cache";
 import type { IdempotencyService } from "./idempotency.service";
 import { parseId } from "./ids";
@@ -124,11 +124,18 @@ export class ApiKeyService {
       { userId: actor.userId, operation: "generateApiKey", idempotencyKey: input.idempotencyKey, args: { description, readOnly } },
       async (manager) => {
         const settings = await this.settings.get(manager);
-        if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
+        if (!settings.apiKeysEnabled) throw new ForbiddenError("API_KEYS_DISABLED", API_KEYS_DISABLED_MESSAGE);
         await this.assertBelowKeyCap(manager, actor, now);
         const created = await insertKey(manager, fresh, { ownerId: actor.userId, description, readOnly, expiresAt: expiryFor(settings.apiKeyExpiration, now), replacesKeyId: null, now });
         await this.audit.record(
-          { action: AuditAction.API_KEY_GENERATED, actor, keyId: created.id, at: now, detail: `${readOnly ? "read-only " : ""}key ${created.hint}${created.expiresAt ? `, expires ${created.expiresAt.toISOString()}` : ", never expires"}` },
+          {
+            action: AuditAction.API_KEY_GENERATED,
+            actor,
+            keyId: created.id,
+            at: now,
+            detail: `${readOnly ? "read-only " : ""}key ${created.hint}${created.expiresAt ? `, expires ${created.expiresAt.toISOString()}` : ", never expires"}`,
+            details: { keyId: created.id, hint: created.hint, ownerId: actor.userId, readOnly, expiresAt: created.expiresAt?.toISOString() ?? null },
+          },
           manager,
         );
         // Read inside the transaction: a revocation committed right after must not turn a
@@ -185,7 +192,7 @@ export class ApiKeyService {
         // A key in its overlap already has a successor; a second one would outlive the first.
         if (old.replacedByKeyId !== null) throw new BadUserInputError("This API key was already rotated. Rotate its successor instead.", "id");
         const settings = await this.settings.get(manager);
-        if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
+        if (!settings.apiKeysEnabled) throw new ForbiddenError("API_KEYS_DISABLED", API_KEYS_DISABLED_MESSAGE);
         const created = await insertKey(manager, fresh, {
           ownerId: old.ownerId,
           description: old.description,
@@ -195,6 +202,7 @@ export class ApiKeyService {
           now,
         });
         let oldKeyFate: string;
+        let oldKeyRetiresAt: Date | null = null;
         await this.revocations.bump(manager);
         // Conditional on the row still being the one checked above, and counted: of concurrent
         // rotations of one key exactly one changes it; the others roll their new key back.
@@ -208,9 +216,17 @@ export class ApiKeyService {
           const updated = await manager.getRepository(ApiKey).update({ id: old.id, replacedByKeyId: IsNull() }, { expiresAt: retireAt, replacedByKeyId: created.id });
           if (updated.affected !== 1) throw new BadUserInputError("This API key was already rotated. Rotate its successor instead.", "id");
           oldKeyFate = `old key works until ${retireAt.toISOString()} or the new key's first use`;
+          oldKeyRetiresAt = retireAt;
         }
         await this.audit.record(
-          { action: AuditAction.API_KEY_ROTATED, actor, keyId: created.id, at: now, detail: `key ${old.id} (${old.hint}) replaced by key ${created.id} (${created.hint}); ${oldKeyFate}` },
+          {
+            action: AuditAction.API_KEY_ROTATED,
+            actor,
+            keyId: created.id,
+            at: now,
+            detail: `key ${old.id} (${old.hint}) replaced by key ${created.id} (${created.hint}); ${oldKeyFate}`,
+            details: { oldKeyId: old.id, oldHint: old.hint, newKeyId: created.id, newHint: created.hint, ownerId: old.ownerId, overlapSeconds, oldKeyRetiresAt: oldKeyRetiresAt?.toISOString() ?? null },
+          },
           manager,
         );
         // Read inside the transaction: a revocation committed right after must not turn a
@@ -231,11 +247,23 @@ export class ApiKeyService {
       await manager.getRepository(ApiKey).update({ id: successor.keyId }, { replacesKeyId: null });
       if (retired.affected) {
         await this.audit.record(
-          { action: AuditAction.ROTATED_KEY_RETIRED, actor: { userId: successor.userId, email: successor.email, ip: null }, keyId: predecessorId, detail: `first use of key ${successor.keyId} ended the rotation overlap` },
+          {
+            action: AuditAction.ROTATED_KEY_RETIRED,
+            actor: { userId: successor.userId, email: successor.email, ip: null },
+            keyId: predecessorId,
+            detail: `first use of key ${successor.keyId} ended the rotation overlap`,
+            details: { keyId: predecessorId, successorKeyId: successor.keyId },
+          },
           manager,
         );
       }
     }));
+  }
+
+  /** Whether a rotation replaced this key and the new key has not been used yet (only then is the old one kept). */
+  async hasSuccessor(keyId: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query("SELECT id FROM api_keys WHERE replaces_key_id = ? LIMIT 1", [keyId]);
+    return rows.length > 0;
   }
 
   /** One page of the owner's keys, newest first, expired ones included. */
@@ -258,7 +286,7 @@ export class ApiKeyService {
         const result = await manager.getRepository(ApiKey).delete({ id, ownerId: actor.userId });
         if (!result.affected) return false;
         await this.revocations.bump(manager);
-        await this.audit.record({ action: AuditAction.API_KEY_DELETED, actor, keyId: id, detail: "deleted by its owner" }, manager);
+        await this.audit.record({ action: AuditAction.API_KEY_DELETED, actor, keyId: id, detail: "deleted by its owner", details: { keyId: id, ownerId: actor.userId } }, manager);
         return true;
       })));
     if (!deleted) throw new NotFoundError("No API key with this id.");
@@ -327,7 +355,10 @@ export class ApiKeyService {
       const revoked = await deleteKeysById(manager, [...ids]);
       if (revoked.length) {
         await this.revocations.bump(manager);
-        await this.audit.record({ action: AuditAction.API_KEYS_REVOKED, actor, keyId: revoked.length === 1 ? revoked[0] : null, detail: `revoked ${revoked.length} key(s): ${describeIds(revoked)}` }, manager);
+        await this.audit.record(
+          { action: AuditAction.API_KEYS_REVOKED, actor, keyId: revoked.length === 1 ? revoked[0] : null, detail: `revoked ${revoked.length} key(s): ${describeIds(revoked)}`, details: { count: revoked.length, keyIds: firstIds(revoked) } },
+          manager,
+        );
       }
       return revoked.length;
     }));
@@ -338,24 +369,37 @@ export class ApiKeyService {
       await this.revocations.bump(manager);
       const result = await manager.createQueryBuilder().delete().from(ApiKey).execute();
       const count = result.affected ?? 0;
-      await this.audit.record({ action: AuditAction.ALL_API_KEYS_REVOKED, actor, detail: `revoked all ${count} key(s)` }, manager);
+      await this.audit.record({ action: AuditAction.ALL_API_KEYS_REVOKED, actor, detail: `revoked all ${count} key(s)`, details: { count } }, manager);
       return count;
     }));
   }
 
-  /** Revokes every key matching the filter; a dry run only counts. */
-  async revokeWhere(actor: AuditActor, filter: ApiKeyFilterInput, dryRun: boolean, now: Date = new Date()): Promise<number> {
+  /**
+   * Revokes every key matching the filter; a dry run only counts (apiKeys(filter:) lists them). A
+   * filter that names nothing matches every key: that real run needs `all`, so a forgotten filter
+   * cannot revoke every key on the server.
+   */
+  async revokeWhere(actor: AuditActor, filter: ApiKeyFilterInput, dryRun: boolean, now: Date = new Date(), options: { all?: boolean | null } = {}): Promise<number> {
     const where = filterConditions(filter, now);
     if (dryRun) {
       const [row] = await this.dataSource.query(`SELECT COUNT(*) AS total ${fromFiltered(where)}`, where.params);
       return Number(row.total);
+    }
+    if (where.conditions.length === 0 && options.all !== true) {
+      throw new BadUserInputError("The filter is empty, so it matches every key: pass all: true to revoke them all (or use revokeAllApiKeys), or name what to revoke.", "filter");
     }
     return this.revoking(inTransaction(this.dataSource, async (manager) => {
       await this.revocations.bump(manager);
       const rows: Array<{ id: unknown }> = await manager.query(`SELECT k.id ${fromFiltered(where)}`, where.params);
       const revoked = await deleteKeysById(manager, rows.map((row) => Number(row.id)));
       await this.audit.record(
-        { action: AuditAction.API_KEYS_REVOKED, actor, keyId: revoked.length === 1 ? revoked[0] : null, detail: `revoked ${revoked.length} key(s) matching ${JSON.stringify(filter)}: ${describeIds(revoked)}` },
+        {
+          action: AuditAction.API_KEYS_REVOKED,
+          actor,
+          keyId: revoked.length === 1 ? revoked[0] : null,
+          detail: `revoked ${revoked.length} key(s) matching ${JSON.stringify(filter)}: ${describeIds(revoked)}`,
+          details: { count: revoked.length, filter: filterDetails(filter), keyIds: firstIds(revoked) },
+        },
         manager,
       );
       return revoked.length;
@@ -382,6 +426,15 @@ async function lockKeyForRotation(manager: EntityManager, id: number): Promise<P
     expiresAt: fromSqlDateTime(row.expires_at),
     replacedByKeyId: row.replaced_by_key_id === null || row.replaced_by_key_id === undefined ? null : Number(row.replaced_by_key_id),
   };
+}
+
+/** The filter as the audit trail's details hold it: only what was given, dates as ISO text. */
+function filterDetails(filter: ApiKeyFilterInput): AuditDetails {
+  const details: AuditDetails = {};
+  for (const [name, value] of Object.entries(filter)) {
+    if (value !== null && value !== undefined) details[name] = value instanceof Date ? value.toISOString() : (value as string | boolean);
+  }
+  return details;
 }
 
 async function insertKey(

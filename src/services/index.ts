@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { PasswordHasher } from "../auth/password-hasher";
 import { KeyTags } from "../keys/key-tags";
 import type { Config } from "../config";
+import { AccountService, type SessionStore } from "./account.service";
 import { ApiKeyService } from "./api-key.service";
 import { AuditService } from "./audit.service";
 import { IdempotencyService } from "./idempotency.service";
@@ -17,6 +18,8 @@ export interface Services {
   audit: AuditService;
   settings: SettingsService;
   users: UserService;
+  /** The users list, password changes and resets, user deletion. */
+  accounts: AccountService;
   apiKeys: ApiKeyService;
   lastUsed: LastUsedRecorder;
   keyRetention: KeyRetentionService;
@@ -38,7 +41,12 @@ export interface Services {
   stop(): Promise<void>;
 }
 
-export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { /** Overrides BCRYPT_COST (tests use the lowest). */ bcryptCost?: number } = {}): Services {
+export function createServices(
+  dataSource: DataSource,
+  config: Config,
+  logger: Logger,
+  options: { bcryptCost?: number; /** Login sessions, ended by password changes and user deletion. */ sessionStores?: SessionStore[] } = {},
+): Services {
   const audit = new AuditService(dataSource, logger);
   const settings = new SettingsService(dataSource, audit);
   const revocations = new RevocationEpoch(dataSource, { windowMs: config.keyCacheWindowMs, maxEntries: config.keyCacheMaxEntries }, logger);
@@ -54,6 +62,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     audit,
     settings,
     users: new UserService(dataSource, audit, revocations, passwords),
+    accounts: new AccountService(dataSource, audit, revocations, apiKeys.counts, options.sessionStores ?? [], passwords),
     apiKeys,
     lastUsed,
     keyRetention,

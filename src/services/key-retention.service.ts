@@ -3,7 +3,7 @@ import { toSqlDateTime } from "../db/data-source";
 import { inTransaction } from "../db/transactions";
 import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
 import type { CountCache } from "./count-cache";
-import { type AuditService, describeIds } from "./audit.service";
+import { type AuditService, describeIds, firstIds } from "./audit.service";
 import type { SettingsService } from "./settings.service";
 
 const DAY_MS = 24 * 3600_000;
@@ -94,6 +94,7 @@ export class KeyRetentionService {
       action: AuditAction.EXPIRED_KEYS_PURGED,
       actor,
       detail: `purged ${ids.length} key(s) expired at or before ${cutoff.toISOString()} (retention ${retentionDays} days)${ids.length ? `: ids ${describeIds(ids)}` : ""}`,
+      details: { count: ids.length, expiredAtOrBefore: cutoff.toISOString(), retentionDays, keyIds: firstIds(ids) },
     });
     if (ids.length) this.counts?.clear();
     return { purged: ids.length, ids, cutoff, retentionDays };

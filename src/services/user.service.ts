@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { DataSource } from "typeorm";
-import { describePasswordProblem, isPlausibleEmail } from "../config";
+import { isPlausibleEmail } from "../config";
 import type { PasswordHasher } from "../auth/password-hasher";
 import { canonicalEmail } from "../entities/email";
 import { User } from "../entities/user.entity";
@@ -10,6 +10,7 @@ import { BadUserInputError, NotFoundError } from "../errors";
 import type { AuditService } from "./audit.service";
 import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
+import { describePasswordProblem } from "./password-policy";
 import type { RevocationEpoch } from "../keys/revocation-epoch";
 import { refuseUnsafeCharacters, refuseUnsafeProseCharacters } from "./user-text";
 
@@ -40,7 +41,7 @@ export class UserService {
     refuseUnsafeCharacters(input.email, "email");
     const email = canonicalEmail(input.email);
     if (!isPlausibleEmail(email)) throw new BadUserInputError("email is not a valid email address.", "email");
-    const passwordProblem = describePasswordProblem(input.password);
+    const passwordProblem = describePasswordProblem(input.password, email);
     if (passwordProblem) throw new BadUserInputError(`password ${passwordProblem}.`, "password");
     const displayName = input.displayName?.trim() || null;
     if (displayName && displayName.length > DISPLAY_NAME_MAX_LENGTH) {
@@ -56,7 +57,10 @@ export class UserService {
         const user = repository.create({ email, displayName, passwordHash, isAdmin, active: true, createdAt: new Date() });
         const inserted = await repository.insert(user);
         user.id = Number(inserted.identifiers[0].id);
-        await this.audit.record({ action: AuditAction.USER_CREATED, actor, detail: `user ${user.id} ${email}${isAdmin ? " (site admin)" : ""}` }, manager);
+        await this.audit.record(
+          { action: AuditAction.USER_CREATED, actor, detail: `user ${user.id} ${email}${isAdmin ? " (site admin)" : ""}`, details: { userId: user.id, email, isAdmin } },
+          manager,
+        );
         return user;
       });
     } catch (error) {
@@ -80,7 +84,10 @@ export class UserService {
         if (deactivated) await this.revocations.bump(manager);
         await repository.update({ id: user.id }, { active });
         user.active = active;
-        await this.audit.record({ action: active ? AuditAction.USER_ACTIVATED : AuditAction.USER_DEACTIVATED, actor, detail: `user ${user.id} ${user.email}` }, manager);
+        await this.audit.record(
+          { action: active ? AuditAction.USER_ACTIVATED : AuditAction.USER_DEACTIVATED, actor, detail: `user ${user.id} ${user.email}`, details: { userId: user.id, email: user.email } },
+          manager,
+        );
       }
       return user;
     });
@@ -107,8 +114,16 @@ export class UserService {
    */
   async ensureInitialAdmin(email: string | undefined, password: string | undefined): Promise<{ created: false } | { created: true; user: User; generatedPassword: string | null }> {
     if ((await this.count()) > 0) return { created: false };
+    // Checked here, not with the rest of the configuration: it matters on the first start only.
+    const problem = password === undefined ? null : describePasswordProblem(password, email);
+    if (problem) throw new InitialAdminPasswordError(`ADMIN_PASSWORD ${problem} (it sets the first site admin's password).`);
     const generatedPassword = password ? null : randomBytes(18).toString("base64url");
     const user = await this.create({ email: email ?? "admin@localhost", password: password ?? generatedPassword!, isAdmin: true, displayName: "Site Admin" });
     return { created: true, user, generatedPassword };
   }
+}
+
+/** A first start with an ADMIN_PASSWORD that the password rules refuse. */
+export class InitialAdminPasswordError extends Error {
+  override name = "InitialAdminPasswordError";
 }

@@ -1,6 +1,7 @@
 import { generateApiKey, hashApiKey, parseApiKey } from "../../src/keys/api-key-format";
 import { KeyTags, readTagSecret, UNTAGGED_RECHECK_MS } from "../../src/keys/key-tags";
-import { toSqlDateTime } from "../../src/db/data-source";
+import { MIGRATIONS, toSqlDateTime } from "../../src/db/data-source";
+import { KeyTags1764500000000 } from "../../src/migrations/1764500000000-key-tags";
 import { countQueries } from "../../src/db/query-counter";
 import { createRuntime } from "../../src/runtime";
 import { createTestDatabase, type TestDatabase } from "../support/database";
