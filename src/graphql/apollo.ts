@@ -39,7 +39,6 @@ export async function createApollo({ schema, limits, introspection, logger }: Ap
   return apollo;
 }
 
-const INVALID_VARIABLE = /^Variable "\$([^"]+)" got invalid value /;
 /** Apollo's refusal speaks of its constructor option; the operator's switch is INTROSPECTION. */
 const INTROSPECTION_REFUSED = /^GraphQL introspection is not allowed/;
 export const INTROSPECTION_OFF_MESSAGE = "Introspection is off on this server (the default when NODE_ENV=production): the operator can set INTROSPECTION=true to turn it on.";
@@ -51,11 +50,11 @@ export const INTROSPECTION_OFF_MESSAGE = "Introspection is off on this server (t
  */
 export function maskError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const code = String(formatted.extensions?.code ?? "");
+  if (INTROSPECTION_REFUSED.test(formatted.message)) return { ...formatted, message: INTROSPECTION_OFF_MESSAGE };
   if (PUBLIC_ERROR_CODES.has(code)) {
     const message = withoutSubmittedValues(formatted.message, (error as { originalError?: { message?: string } })?.originalError?.message);
     return message === formatted.message ? formatted : { ...formatted, message };
   }
-  if (INTROSPECTION_REFUSED.test(formatted.message)) return { ...formatted, message: INTROSPECTION_OFF_MESSAGE };
   if (isDatabaseUnavailable(error)) {
     logger.error({ err: error }, "database unavailable during GraphQL execution");
     return { message: SERVICE_UNAVAILABLE_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "SERVICE_UNAVAILABLE" } };

@@ -187,7 +187,7 @@ export class AuditService {
     const params: unknown[] = [];
     if (filter.action) {
       conditions.push("e.action = ?");
-      params.push(knownAction(filter.action));
+      params.push(knownAction(filterText(filter.action, "action")));
     }
     if (filter.actorEmail) {
       conditions.push("e.actor_email = ?");

@@ -81,7 +81,10 @@ describe("user-typed text: bounded filters, no invisible or reordering character
       const huge = "a%_".repeat(30_000);
       expectRefused(await app.graphql(query, variables(huge), as(admin)), huge.slice(0, 300));
       expectRefused(await app.graphql(query, variables("é".repeat(257)), as(admin)), "é".repeat(257));
-      expect((await app.graphql(query, variables("é".repeat(256)), as(admin))).status).toBe(200);
+      // An action filter names one of the audit actions: any other text, even a short one, is 400.
+      const fits = await app.graphql(query, variables("é".repeat(256)), as(admin));
+      if (_name === "auditEvents action") expectRefused(fits, "é".repeat(256));
+      else expect(fits.status).toBe(200);
     });
 
     test.each(FILTERS)("%s: a bidi override is 400", async (_name, query, variables) => {
