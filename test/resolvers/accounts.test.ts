@@ -2,6 +2,8 @@ import { SYSTEM_ACTOR } from "../../src/entities/audit-event.entity";
 import { PERMISSION_DENIED_MESSAGE } from "../../src/errors";
 import { basic, errorCode, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
 import { withAdminAndAlice } from "../support/admin-and-alice";
+import { runProcess } from "../support/cli";
+import { createTestDatabase } from "../support/database";
 
 const CHANGE = "mutation($current: String!, $next: String!) { changeMyPassword(currentPassword: $current, newPassword: $next) }";
 const RESET = "mutation($id: ID!) { resetUserPassword(id: $id) }";
@@ -266,6 +268,23 @@ describe("the first admin from ADMIN_PASSWORD", () => {
       await app.close();
     }
   });
+});
+
+describe("the server's first start with an ADMIN_PASSWORD the rules refuse", () => {
+  test("exits 2 with a configuration message naming ADMIN_PASSWORD, never the value; no user is created", async () => {
+    const db = await createTestDatabase();
+    try {
+      const run = await runProcess(process.execPath, ["-r", "ts-node/register/transpile-only", "src/main.ts"], {
+        env: { DATABASE_URL: db.url, ADMIN_PASSWORD: "password1", PORT: "0", HOST: "127.0.0.1", TS_NODE_PROJECT: "tsconfig.json" },
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("Invalid configuration:\n  - ADMIN_PASSWORD must be at least 12 characters");
+      expect(run.stdout + run.stderr).not.toContain("password1");
+      expect(await db.dataSource.query("SELECT id FROM users")).toEqual([]);
+    } finally {
+      await db.destroy();
+    }
+  }, 90_000);
 });
 
 describe("changeMyPassword is throttled like a login", () => {
