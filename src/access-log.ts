@@ -1,4 +1,5 @@
 import pino, { type Logger } from "pino";
+import type { AuthMethod } from "./auth/identity";
 import type { AuthFailureReason } from "./errors";
 import { KNOWN_ROUTES } from "./routes";
 
@@ -17,7 +18,7 @@ export interface AccessLogEntry {
   clientIp: string;
   userId?: number;
   email?: string;
-  authMethod?: "apikey" | "password";
+  authMethod?: AuthMethod;
   keyId?: number;
   authFailure?: AuthFailureReason;
   operationName?: string;

@@ -1,0 +1,34 @@
+/** Login sessions, their cookies and device cookies. Read by loadConfig with the other settings. */
+export interface SessionConfig {
+  /** SESSION_IDLE_TIMEOUT_SECONDS: a session unused this long has ended. */
+  idleTimeoutMs: number;
+  /** SESSION_MAX_LIFETIME_SECONDS: a session ends this long after login, however busy. */
+  maxLifetimeMs: number;
+  /** COOKIE_SECURE: cookies Secure with the `__Host-` prefix on every request (behind TLS). */
+  cookieSecure: boolean;
+  /** DEVICE_COOKIE_DAYS: how long a device cookie vouches for a browser that logged in. */
+  deviceCookieLifetimeMs: number;
+}
+
+type IntegerReader = (name: string, fallback: number, min: number, max: number) => number;
+type BooleanReader = (name: string, fallback: boolean) => boolean;
+
+export function loadSessionConfig(integer: IntegerReader, boolean: BooleanReader, problems: string[]): SessionConfig {
+  const config: SessionConfig = {
+    idleTimeoutMs: integer("SESSION_IDLE_TIMEOUT_SECONDS", 30 * 60, 1, 30 * 24 * 3600) * 1000,
+    maxLifetimeMs: integer("SESSION_MAX_LIFETIME_SECONDS", 12 * 3600, 1, 365 * 24 * 3600) * 1000,
+    cookieSecure: boolean("COOKIE_SECURE", false),
+    deviceCookieLifetimeMs: integer("DEVICE_COOKIE_DAYS", 180, 1, 3650) * 24 * 3600_000,
+  };
+  if (config.idleTimeoutMs > config.maxLifetimeMs) problems.push("SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_MAX_LIFETIME_SECONDS");
+  return config;
+}
+
+/**
+ * How stale sessions.last_seen_at may be before a use is written again: a tenth of the idle
+ * timeout, at most a minute (as lastUsedAt), so another instance reading the row sees a session
+ * in use long before it would look idle.
+ */
+export function sessionActivityIntervalMs(config: SessionConfig): number {
+  return Math.min(60_000, Math.floor(config.idleTimeoutMs / 10));
+}
