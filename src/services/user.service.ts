@@ -10,6 +10,7 @@ import type { AuditService } from "./audit.service";
 import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
 import type { RevocationEpoch } from "./revocation-epoch";
+import type { SessionService } from "./session.service";
 
 export const BCRYPT_COST = 12;
 const DISPLAY_NAME_MAX_LENGTH = 100;
@@ -28,6 +29,8 @@ export class UserService {
     /** Deactivating a user ends their keys: bumped and waited for like a revocation. */
     private readonly revocations: Pick<RevocationEpoch, "bump" | "settled">,
     private readonly bcryptCost: number = BCRYPT_COST,
+    /** Deactivation (and later password change and deletion) ends the user's login sessions. */
+    private readonly sessions?: Pick<SessionService, "endAllForUser">,
   ) {}
 
   async findById(id: number): Promise<User | null> {
@@ -73,7 +76,10 @@ export class UserService {
       if (!active && user.id === actor.userId) throw new BadUserInputError("You cannot deactivate your own account.", "id");
       if (user.active !== active) {
         deactivated = !active;
-        if (deactivated) await this.revocations.bump(manager);
+        if (deactivated) {
+          await this.revocations.bump(manager);
+          await this.sessions?.endAllForUser(user.id, { manager });
+        }
         await repository.update({ id: user.id }, { active });
         user.active = active;
         await this.audit.record({ action: active ? AuditAction.USER_ACTIVATED : AuditAction.USER_DEACTIVATED, actor, detail: `user ${user.id} ${user.email}` }, manager);

@@ -42,8 +42,8 @@ describe("sessions: lifecycle and authentication", () => {
     revocations = new RevocationEpoch(db.dataSource, { windowMs: 2000, maxEntries: 100 }, silent);
     const keyTags = new KeyTags(db.dataSource);
     await keyTags.load();
-    users = new UserService(db.dataSource, audit, revocations, 4);
     sessions = new SessionService(db.dataSource, keyTags, revocations, audit, settings, { idleTimeoutMs: IDLE_MS, maxLifetimeMs: MAX_MS }, now);
+    users = new UserService(db.dataSource, audit, revocations, 4, sessions);
     activity = new LastUsedRecorder(db.dataSource, { minIntervalMs: 60_000, flushIntervalMs: 3600_000, target: { table: "sessions", column: "last_seen_at" } }, silent);
     cache = new SessionCache(revocations.cache, 100);
     auth = new SessionAuthenticator(db.dataSource, cache, keyTags, activity, { idleTimeoutMs: IDLE_MS }, now);
@@ -161,6 +161,10 @@ describe("sessions: lifecycle and authentication", () => {
     expect((await cookie(first.token)).ok).toBe(false);
     expect((await cookie(second.token)).ok).toBe(true);
     await users.setActive(String(bob.id), false, SYSTEM_ACTOR);
+    expect((await cookie(second.token)).ok).toBe(false);
+    expect(await db.dataSource.query("SELECT id FROM sessions WHERE user_id = ?", [bob.id])).toEqual([]);
+    // Reactivation does not bring an ended session back.
+    await users.setActive(String(bob.id), true, SYSTEM_ACTOR);
     expect((await cookie(second.token)).ok).toBe(false);
   });
 
