@@ -1,7 +1,7 @@
 import type { AuthResult, Authenticator } from "../auth/authenticator";
 import type { Credentials } from "../auth/credentials";
 import type { Identity } from "../auth/identity";
-import { accountSubject, type AuthThrottle, ipSubject } from "./auth-throttle";
+import { accountSubject, type AuthThrottle, deviceSubject, ipSubject } from "./auth-throttle";
 
 export type GateResult =
   | { ok: true; identity: Identity | null }
@@ -14,7 +14,9 @@ export type GateResult =
  *   from a throttled IP (a NAT shared with an attacker) and is never slowed by others' failures;
  * - a password attempt from a throttled IP, or against a throttled account, is refused before
  *   bcrypt runs, so a flood cannot burn the CPU;
- * - every failure counts against the client IP; password failures also against the account.
+ * - every failure counts against the client IP; password failures also against the account;
+ * - a login from a browser with a valid device cookie for the account (src/auth/device-cookies.ts)
+ *   counts against that cookie alone: others' failures cannot lock the owner out (OWASP).
  */
 export class AuthGate {
   constructor(
@@ -22,20 +24,22 @@ export class AuthGate {
     private readonly throttle: AuthThrottle,
   ) {}
 
-  /** Synchronous when the authenticator is (see Authenticator.authenticate). */
-  authenticate(credentials: Credentials, ip: string): GateResult | Promise<GateResult> {
-    if (credentials.kind === "password") return this.authenticatePassword(credentials, ip);
+  /**
+   * Synchronous when the authenticator is (see Authenticator.authenticate). `device`: the nonce
+   * of a verified device cookie for the account a password attempt names.
+   */
+  authenticate(credentials: Credentials, ip: string, device?: string | null): GateResult | Promise<GateResult> {
+    if (credentials.kind === "password") return this.authenticatePassword(credentials, ip, device ?? null);
     const result = this.authenticator.authenticate(credentials);
     return result instanceof Promise ? result.then((settled) => this.afterKeyOrNone(settled, ip)) : this.afterKeyOrNone(result, ip);
   }
 
-  private async authenticatePassword(credentials: Extract<Credentials, { kind: "password" }>, ip: string): Promise<GateResult> {
-    const ipKey = ipSubject(ip);
-    const account = accountSubject(credentials.email);
-    const verdict = this.throttle.check(ipKey, account);
+  private async authenticatePassword(credentials: Extract<Credentials, { kind: "password" }>, ip: string, device: string | null): Promise<GateResult> {
+    const subjects = device !== null ? [deviceSubject(device)] : [ipSubject(ip), accountSubject(credentials.email)];
+    const verdict = this.throttle.check(...subjects);
     if (verdict.blocked) return { ok: false, throttled: true, retryAfterSeconds: verdict.retryAfterSeconds };
     const result = await this.authenticator.authenticate(credentials);
-    if (!result.ok) this.throttle.recordFailure(ipKey, account);
+    if (!result.ok) this.throttle.recordFailure(...subjects);
     return this.fromAuth(result);
   }
 

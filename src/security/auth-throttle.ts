@@ -80,3 +80,5 @@ export class AuthThrottle {
 export const ipSubject = (ip: string) => `ip:${ip}`;
 /** Normalised the way users are looked up (trimmed, lower case), so case variants share a counter. */
 export const accountSubject = (email: string) => `account:${email.trim().toLowerCase()}`;
+/** A browser's device cookie (its nonce): its own counter for logins to the account it names. */
+export const deviceSubject = (nonce: string) => `device:${nonce}`;
