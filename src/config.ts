@@ -1,5 +1,6 @@
 import path from "node:path";
 import { loadSecurityConfig, type SecurityConfig } from "./security/config";
+import { readSessionConfig, type SessionConfig } from "./config/sessions";
 
 export type DatabaseConfig =
   | { kind: "sqlite"; path: string } // path ":memory:" for an in-memory database
@@ -43,6 +44,8 @@ export interface Config {
   metricsToken?: string;
   /** Brute-force throttling, GraphQL limits, CORS, proxy trust, database timeouts: src/security/config.ts. */
   security: SecurityConfig;
+  /** Login sessions, cookies, device cookies: src/config/sessions.ts. */
+  sessions: SessionConfig;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyCacheMaxEntries: integer("KEY_CACHE_MAX_ENTRIES", 10_000, 1, 10_000_000),
     metricsToken: env.METRICS_TOKEN || undefined,
     security: loadSecurityConfig(env, integer, problems),
+    sessions: readSessionConfig({ integer, boolean, problem: (message) => problems.push(message) }),
   };
   if (config.purgeIntervalMs > 0 && config.purgeIntervalMs < 1000) problems.push("PURGE_INTERVAL_MS must be 0 (off) or at least 1000");
   if (config.keyCacheWindowMs > 0 && config.keyCacheWindowMs < 20) problems.push("KEY_CACHE_WINDOW_MS must be 0 (off) or at least 20");

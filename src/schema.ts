@@ -7,17 +7,24 @@ import { AuditEventResolver } from "./resolvers/audit-event.resolver";
 import { ExternalToolSettingsResolver } from "./resolvers/external-tool-settings.resolver";
 import { UserResolver } from "./resolvers/user.resolver";
 import type { Services } from "./services";
+import type { AuthGate } from "./security/auth-gate";
+import { SessionResolver } from "./resolvers/session.resolver";
 
-const RESOLVERS = [ApiKeyResolver, ApiKeyConnectionResolver, UserResolver, ExternalToolSettingsResolver, AuditEventResolver] as const;
+const RESOLVERS = [ApiKeyResolver, ApiKeyConnectionResolver, UserResolver, ExternalToolSettingsResolver, AuditEventResolver, SessionResolver] as const;
 
 /** Resolvers get their services through the constructor: no global container to swap in tests. */
-export async function createSchema(services: Pick<Services, "apiKeys" | "users" | "settings" | "audit">): Promise<GraphQLSchema> {
+export async function createSchema(
+  services: Pick<Services, "apiKeys" | "users" | "settings" | "audit" | "sessions" | "deviceCookies">,
+  /** Logins go through the brute-force throttle of Basic passwords. */
+  gate: Pick<AuthGate, "authenticate">,
+): Promise<GraphQLSchema> {
   const instances = new Map<Function, object>([
     [ApiKeyResolver, new ApiKeyResolver(services.apiKeys)],
     [ApiKeyConnectionResolver, new ApiKeyConnectionResolver()],
     [UserResolver, new UserResolver(services.users)],
     [ExternalToolSettingsResolver, new ExternalToolSettingsResolver(services.settings)],
     [AuditEventResolver, new AuditEventResolver(services.audit)],
+    [SessionResolver, new SessionResolver(services.sessions, services.users, gate, services.deviceCookies, services.audit)],
   ]);
   return buildSchema({
     resolvers: RESOLVERS,

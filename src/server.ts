@@ -33,6 +33,9 @@ import { KNOWN_ROUTES } from "./routes";
 import { createSchema } from "./schema";
 import type { Services } from "./services";
 import { PurgeJob } from "./services/purge-job";
+import { SessionAuthenticator } from "./auth/sessions/session-authenticator";
+import { SessionCache } from "./auth/sessions/session-cache";
+import { type CookiePolicy, RequestCookies, serializeCookie, SESSION_COOKIE, isSecureRequest, sessionCookieOf } from "./http/cookies";
 
 export interface AppDependencies {
   config: Config;
@@ -83,8 +86,11 @@ const DOCUMENT_HEADERS: readonly string[] = ["x-frame-options", "DENY", "referre
 export async function createApp({ config, dataSource, logger, services, metrics: injectedMetrics }: AppDependencies): Promise<App> {
   const metrics = injectedMetrics ?? new Metrics({ dataSource, lastUsed: services.lastUsed, logger }, { token: config.metricsToken });
   const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger);
-  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags);
+  const sessionCache = new SessionCache(services.revocations.cache, config.keyCacheMaxEntries);
+  const sessionAuth = new SessionAuthenticator(dataSource, sessionCache, services.keyTags, services.sessionActivity, { idleTimeoutMs: config.sessions.idleTimeoutMs });
+  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags, sessionAuth);
   const { security } = config;
+  const cookiePolicy: CookiePolicy = { secure: config.sessions.cookieSecure, trustProxy: security.trustProxy, corsOrigins: security.corsOrigins };
   // Failed authentications per client IP and per account: in memory, per instance (README).
   const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
   const gate = new AuthGate(authenticator, throttle);
@@ -92,7 +98,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const operations = new OperationNames(limits.parseOptions);
   const accessLog = createAccessLog(logger);
   const apollo = new ApolloServer<Context>({
-    schema: await createSchema(services),
+    schema: await createSchema(services, gate),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
@@ -111,7 +117,9 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   await apollo.start();
   // Now, not on the first request: a database without the tag secret (migrations not run) fails here.
   await services.keyTags.load();
+  await services.deviceCookies.load();
   services.lastUsed.start();
+  services.sessionActivity.start();
   services.audit.start();
   services.revocations.start();
   purgeJob.start();
@@ -121,7 +129,11 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const baseHeaders: readonly string[] = [...Object.entries(SECURITY_HEADERS).flat(), "content-security-policy", csp];
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, search: string, log: RequestLog, headers: string[]): Promise<void> {
-    const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
+    let credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
+    if (credentials.kind === "none") {
+      const token = sessionCookieOf(req, cookiePolicy);
+      if (token !== undefined) credentials = { kind: "session", token };
+    }
     const pending = gate.authenticate(credentials, log.clientIp);
     const auth = pending instanceof Promise ? await pending : pending;
     metrics.observeAuth(credentials, auth);
@@ -133,7 +145,9 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     if (!auth.ok) {
       log.reason = auth.reason;
       services.audit.noteAuthFailure({ reason: auth.reason, method: auth.method, ip: log.clientIp, userId: auth.account?.userId, email: auth.account?.email });
-      return sendAuthFailure(res, auth.reason, challenge, headers);
+      // An ended session's cookie is cleared, so the browser stops sending it; no Basic challenge to a browser.
+      if (credentials.kind === "session") return sendAuthFailure(res, auth.reason, ["set-cookie", serializeCookie(SESSION_COOKIE, "", { secure: isSecureRequest(req, cookiePolicy), sameSite: "Lax", maxAgeSeconds: 0 })], headers);
+      return sendAuthFailure(res, auth.reason, ["www-authenticate", challenge], headers);
     }
     log.identity = auth.identity;
 
@@ -158,12 +172,14 @@ export async function createApp({ config, dataSource, logger, services, metrics:
       if (value !== undefined) requestHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
     }
     log.operation = operationOf(body, search);
-    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp };
+    const cookies = new RequestCookies(req, cookiePolicy);
+    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp, cookies };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers: requestHeaders, search, body },
       context: async () => context,
     });
-    if (response.status === 401) response.headers.set("www-authenticate", challenge);
+    for (const line of cookies.setCookies) headers.push("set-cookie", line);
+    if (response.status === 401 && !cookies.touched && credentials.kind !== "session") response.headers.set("www-authenticate", challenge);
     if (hasUnavailableError(response)) response.status = 503;
     await writeGraphQLResponse(res, response, headers);
   }
@@ -302,6 +318,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
         await apollo.stop();
         await purgeJob.stop();
         await services.lastUsed.stop();
+        await services.sessionActivity.stop();
         await services.audit.stop();
         await services.revocations.stop();
       })();
@@ -428,14 +445,8 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
 }
 
-function sendAuthFailure(res: ServerResponse, reason: AuthFailureReason, challenge: string, headers: readonly string[]): void {
-  sendJson(
-    res,
-    401,
-    { errors: [{ message: PERMISSION_DENIED_MESSAGE, extensions: { code: "UNAUTHENTICATED", reason, hint: AUTH_FAILURE_HINTS[reason] } }] },
-    headers,
-    ["www-authenticate", challenge],
-  );
+function sendAuthFailure(res: ServerResponse, reason: AuthFailureReason, extra: readonly string[], headers: readonly string[]): void {
+  sendJson(res, 401, { errors: [{ message: PERMISSION_DENIED_MESSAGE, extensions: { code: "UNAUTHENTICATED", reason, hint: AUTH_FAILURE_HINTS[reason] } }] }, headers, extra);
 }
 
 const INVALID_VARIABLE = /^Variable "\$([^"]+)" got invalid value /;

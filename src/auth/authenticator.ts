@@ -10,11 +10,12 @@ import type { Credentials } from "./credentials";
 import type { CachedKey, KeyCache } from "./key-cache";
 import { createKeyLookup, type KeyLookup, type KeyRow } from "./key-lookup";
 import type { KeyTags } from "./key-tags";
-import type { Identity } from "./identity";
+import type { AuthMethod, Identity } from "./identity";
+import type { SessionAuthenticator } from "./sessions/session-authenticator";
 
 export type AuthResult =
   | { ok: true; identity: Identity | null }
-  | { ok: false; reason: Exclude<AuthFailureReason, "MISSING">; method: "apikey" | "password" | "unknown"; /** The account aimed at, when it exists. */ account?: { userId: number; email: string } };
+  | { ok: false; reason: Exclude<AuthFailureReason, "MISSING">; method: AuthMethod | "unknown"; /** The account aimed at, when it exists. */ account?: { userId: number; email: string } };
 
 // Compared against when the email is unknown, so the response time does not reveal which emails exist.
 const DUMMY_PASSWORD_HASH = bcrypt.hashSync("timing-equaliser-not-a-password", 10);
@@ -29,6 +30,8 @@ export class Authenticator {
     private readonly apiKeys: Pick<ApiKeyService, "retirePredecessor">,
     private readonly cache: KeyCache,
     private readonly keyTags: Pick<KeyTags, "mayHaveIssued">,
+    /** Session cookies and session keys (src/auth/sessions/). */
+    private readonly sessions: Pick<SessionAuthenticator, "authenticateCookie" | "authenticateKey">,
   ) {
     this.lookupKey = createKeyLookup(dataSource);
   }
@@ -47,6 +50,8 @@ export class Authenticator {
         return this.authenticateKey(credentials.key, now);
       case "password":
         return this.authenticatePassword(credentials.email, credentials.password);
+      case "session":
+        return this.sessions.authenticateCookie(credentials.token);
     }
   }
 
@@ -63,6 +68,9 @@ export class Authenticator {
     const parsed = parseApiKey(candidate);
     if (!parsed.ok) return { ok: false, reason: parsed.reason, method: "apikey" }; // no database work for garbage
     const keyHash = hash ?? hashApiKey(parsed.key);
+    // A session key (xts_) is looked up with its session; a cookie value is no key.
+    if (parsed.kind === "session") return this.sessions.authenticateKey(parsed, keyHash);
+    if (parsed.kind === "cookie") return { ok: false, reason: "INVALID", method: "apikey" };
     // A key the database is known not to hold, or one this server cannot have issued: no SQL.
     if (this.cache.isAbsent(keyHash)) return { ok: false, reason: "INVALID", method: "apikey" };
     const issued = this.keyTags.mayHaveIssued(parsed);

@@ -10,17 +10,21 @@ export interface SessionConfig {
   deviceCookieLifetimeMs: number;
 }
 
-type IntegerReader = (name: string, fallback: number, min: number, max: number) => number;
-type BooleanReader = (name: string, fallback: boolean) => boolean;
+/** What this reader needs of the environment reader (./env-reader.ts). */
+interface SettingsReader {
+  integer(name: string, fallback: number, min: number, max: number): number;
+  boolean(name: string, fallback: boolean): boolean;
+  problem(message: string): void;
+}
 
-export function loadSessionConfig(integer: IntegerReader, boolean: BooleanReader, problems: string[]): SessionConfig {
+export function readSessionConfig(reader: SettingsReader): SessionConfig {
   const config: SessionConfig = {
-    idleTimeoutMs: integer("SESSION_IDLE_TIMEOUT_SECONDS", 30 * 60, 1, 30 * 24 * 3600) * 1000,
-    maxLifetimeMs: integer("SESSION_MAX_LIFETIME_SECONDS", 12 * 3600, 1, 365 * 24 * 3600) * 1000,
-    cookieSecure: boolean("COOKIE_SECURE", false),
-    deviceCookieLifetimeMs: integer("DEVICE_COOKIE_DAYS", 180, 1, 3650) * 24 * 3600_000,
+    idleTimeoutMs: reader.integer("SESSION_IDLE_TIMEOUT_SECONDS", 30 * 60, 1, 30 * 24 * 3600) * 1000,
+    maxLifetimeMs: reader.integer("SESSION_MAX_LIFETIME_SECONDS", 12 * 3600, 1, 365 * 24 * 3600) * 1000,
+    cookieSecure: reader.boolean("COOKIE_SECURE", false),
+    deviceCookieLifetimeMs: reader.integer("DEVICE_COOKIE_DAYS", 180, 1, 3650) * 24 * 3600_000,
   };
-  if (config.idleTimeoutMs > config.maxLifetimeMs) problems.push("SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_MAX_LIFETIME_SECONDS");
+  if (config.idleTimeoutMs > config.maxLifetimeMs) reader.problem("SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_MAX_LIFETIME_SECONDS");
   return config;
 }
 

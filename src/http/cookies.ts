@@ -99,21 +99,36 @@ function trustedForwarded(header: string | string[] | undefined, trustProxy: num
  */
 export class RequestCookies implements BrowserCookies {
   readonly setCookies: string[] = [];
-  readonly device: string | undefined;
-  readonly userAgent: string | undefined;
-  private readonly secure: boolean;
+  /** Whether login or logout used them: a browser's request, so no Basic challenge on its 401. */
+  touched = false;
+  private secureCache: boolean | undefined;
 
-  constructor(req: IncomingMessage, policy: CookiePolicy) {
-    this.secure = isSecureRequest(req, policy);
-    this.device = readCookie(req.headers.cookie, cookieName(DEVICE_COOKIE, this.secure));
-    this.userAgent = req.headers["user-agent"];
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly policy: CookiePolicy,
+  ) {}
+
+  get device(): string | undefined {
+    this.touched = true;
+    return readCookie(this.req.headers.cookie, cookieName(DEVICE_COOKIE, this.secure));
+  }
+
+  get userAgent(): string | undefined {
+    return this.req.headers["user-agent"];
+  }
+
+  /** Worked out only when a resolver touches cookies: most requests never do. */
+  private get secure(): boolean {
+    return (this.secureCache ??= isSecureRequest(this.req, this.policy));
   }
 
   startSession(token: string): void {
+    this.touched = true;
     this.setCookies.push(serializeCookie(SESSION_COOKIE, token, { secure: this.secure, sameSite: "Lax" }));
   }
 
   endSession(): void {
+    this.touched = true;
     this.setCookies.push(serializeCookie(SESSION_COOKIE, "", { secure: this.secure, sameSite: "Lax", maxAgeSeconds: 0 }));
   }
 

@@ -1,3 +1,4 @@
+import { HeaderMap } from "@apollo/server";
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { actorOf } from "../auth/actor";
 import { ADMIN } from "../auth/auth-checker";
@@ -36,7 +37,7 @@ export class SessionResolver {
     const attempt = await this.gate.authenticate({ kind: "password", email, password }, context.clientIp, device);
     if (!attempt.ok && attempt.throttled) {
       this.audit.noteAuthFailure({ reason: "TOO_MANY_REQUESTS", method: "login", ip: context.clientIp });
-      throw new TooManyRequestsError(attempt.retryAfterSeconds);
+      throw withRetryAfter(new TooManyRequestsError(attempt.retryAfterSeconds), attempt.retryAfterSeconds);
     }
     if (!attempt.ok) {
       this.audit.noteAuthFailure({ reason: attempt.reason, method: "login", ip: context.clientIp, userId: attempt.account?.userId, email: attempt.account?.email });
@@ -91,6 +92,12 @@ export class SessionResolver {
   endSessions(@Arg("userId", () => ID) userId: string, @Ctx() context: AuthenticatedContext): Promise<number> {
     return this.service.endSessionsOf(userIdOf(userId), actorOf(context));
   }
+}
+
+/** Apollo copies `extensions.http.headers` onto the response, as it takes the status from there. */
+function withRetryAfter(error: TooManyRequestsError, seconds: number): TooManyRequestsError {
+  (error.extensions.http as { headers?: HeaderMap }).headers = new HeaderMap([["retry-after", String(seconds)]]);
+  return error;
 }
 
 function browserOf(context: Context): BrowserCookies {

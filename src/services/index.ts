@@ -10,6 +10,9 @@ import { LastUsedRecorder } from "./last-used-recorder";
 import { RevocationEpoch } from "./revocation-epoch";
 import { SettingsService } from "./settings.service";
 import { BCRYPT_COST, UserService } from "./user.service";
+import { DeviceCookies } from "../auth/device-cookies";
+import { sessionActivityIntervalMs } from "../config/sessions";
+import { SessionService } from "./session.service";
 
 export interface Services {
   audit: AuditService;
@@ -22,6 +25,12 @@ export interface Services {
   revocations: RevocationEpoch;
   /** The tag secret every issued key carries, and the in-memory check of presented keys against it. */
   keyTags: KeyTags;
+  /** Login sessions: start, end, list, session keys. */
+  sessions: SessionService;
+  /** Write-behind of sessions.last_seen_at (idle-time refresh), as lastUsed is for keys. */
+  sessionActivity: LastUsedRecorder;
+  /** Signs and checks the device cookies of browsers that logged in (OWASP). */
+  deviceCookies: DeviceCookies;
 }
 
 export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { bcryptCost?: number } = {}): Services {
@@ -30,14 +39,23 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
   const revocations = new RevocationEpoch(dataSource, { windowMs: config.keyCacheWindowMs, maxEntries: config.keyCacheMaxEntries }, logger);
   const keyTags = new KeyTags(dataSource, (error) => logger.warn({ err: error }, "could not check for untagged keys; untagged keys are still looked up"));
   const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations, keyTags);
+  const sessions = new SessionService(dataSource, keyTags, revocations, audit, settings, config.sessions);
+  const sessionActivity = new LastUsedRecorder(
+    dataSource,
+    { minIntervalMs: sessionActivityIntervalMs(config.sessions), flushIntervalMs: config.lastUsedFlushIntervalMs, target: { table: "sessions", column: "last_seen_at" } },
+    logger,
+  );
   return {
     audit,
     settings,
-    users: new UserService(dataSource, audit, revocations, options.bcryptCost ?? BCRYPT_COST),
+    users: new UserService(dataSource, audit, revocations, options.bcryptCost ?? BCRYPT_COST, sessions),
     apiKeys,
     lastUsed: new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger),
     keyRetention: new KeyRetentionService(dataSource, settings, audit, apiKeys.counts),
     revocations,
     keyTags,
+    sessions,
+    sessionActivity,
+    deviceCookies: new DeviceCookies(dataSource, config.sessions.deviceCookieLifetimeMs),
   };
 }
