@@ -85,7 +85,7 @@ const DOCUMENT_HEADERS: readonly string[] = ["x-frame-options", "DENY", "referre
 
 export async function createApp({ config, dataSource, logger, services, metrics: injectedMetrics }: AppDependencies): Promise<App> {
   const metrics = injectedMetrics ?? new Metrics({ dataSource, lastUsed: services.lastUsed, logger }, { token: config.metricsToken });
-  const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger);
+  const purgeJob = new PurgeJob(services.keyRetention, config.purgeIntervalMs, logger, services.sessions);
   const sessionCache = new SessionCache(services.revocations.cache, config.keyCacheMaxEntries);
   const sessionAuth = new SessionAuthenticator(dataSource, sessionCache, services.keyTags, services.sessionActivity, { idleTimeoutMs: config.sessions.idleTimeoutMs });
   const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags, sessionAuth);

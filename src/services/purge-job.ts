@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { KeyRetentionService, PurgeResult } from "./key-retention.service";
+import type { SessionService } from "./session.service";
 
 /** The first run comes this long after start (or after one interval, if shorter). */
 export const FIRST_RUN_DELAY_MS = 5 * 60_000;
@@ -19,6 +20,8 @@ export class PurgeJob {
     private readonly retention: Pick<KeyRetentionService, "purgeExpired">,
     private readonly intervalMs: number,
     private readonly logger: Logger,
+    /** Ended login sessions go on the same run: past their maximum, or idle long enough. */
+    private readonly sessions?: Pick<SessionService, "purgeExpired">,
   ) {}
 
   /** intervalMs 0 disables the job. */
@@ -39,13 +42,24 @@ export class PurgeJob {
     if (this.running) await this.running;
   }
 
+  private async purgeSessions(): Promise<void> {
+    if (!this.sessions) return;
+    try {
+      const purged = await this.sessions.purgeExpired();
+      if (purged > 0) this.logger.info({ purged }, "purged ended login sessions");
+    } catch (error) {
+      this.logger.error({ err: error }, "ended-session purge failed; will retry at the next interval");
+    }
+  }
+
   /** One run; resolves null if it failed (already logged) or one was already in progress. */
   runOnce(now: Date = new Date()): Promise<PurgeResult | null> {
     if (this.running) return Promise.resolve(null);
     this.running = this.retention
       .purgeExpired(now)
-      .then((result) => {
+      .then(async (result) => {
         if (result.purged > 0) this.logger.info({ purged: result.purged, retentionDays: result.retentionDays }, "purged expired API keys");
+        await this.purgeSessions();
         return result;
       })
       .catch((error: unknown) => {
