@@ -58,7 +58,8 @@ export class SessionResolver {
     const cookies = browserOf(context);
     cookies.endSession();
     const identity = context.identity;
-    if (!identity || identity.sessionId === undefined) return false;
+    // Only the cookie logs out: a script holding a session key must not end its browser's session.
+    if (identity?.method !== "session" || identity.sessionId === undefined) return false;
     return this.service.end(identity.sessionId, actorOf(context as AuthenticatedContext));
   }
 
