@@ -228,6 +228,9 @@ describe("login sessions over HTTP", () => {
       // revokeAllApiKeys leaves session keys alone: they live and die with their session.
       expect((await app.graphql("{ me { email } }", undefined, viaKey(key))).status).toBe(200);
 
+      // A session key cannot log its browser out; the cookie can, and takes the key with it.
+      expect((await app.graphql("mutation { logout }", undefined, viaKey(key))).body.data.logout).toBe(false);
+      expect((await browser.me()).status).toBe(200);
       await browser.graphql("mutation { logout }");
       expect((await app.graphql("{ me { email } }", undefined, viaKey(key))).status).toBe(401);
       const [{ n: left }] = await app.db.dataSource.query("SELECT COUNT(*) AS n FROM session_keys");
