@@ -35,6 +35,7 @@ import type { Services } from "./services";
 import { PurgeJob } from "./services/purge-job";
 import { SessionAuthenticator } from "./auth/sessions/session-authenticator";
 import { SessionCache } from "./auth/sessions/session-cache";
+import { DeviceCookies } from "./auth/device-cookies";
 import { type CookiePolicy, RequestCookies, serializeCookie, SESSION_COOKIE, isSecureRequest, sessionCookieOf } from "./http/cookies";
 
 export interface AppDependencies {
@@ -94,11 +95,12 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   // Failed authentications per client IP and per account: in memory, per instance (README).
   const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
   const gate = new AuthGate(authenticator, throttle);
+  const deviceCookies = new DeviceCookies(dataSource, config.sessions.deviceCookieLifetimeMs);
   const limits = graphqlLimits(security.graphql);
   const operations = new OperationNames(limits.parseOptions);
   const accessLog = createAccessLog(logger);
   const apollo = new ApolloServer<Context>({
-    schema: await createSchema(services, gate),
+    schema: await createSchema(services, { gate, deviceCookies }),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
@@ -117,7 +119,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   await apollo.start();
   // Now, not on the first request: a database without the tag secret (migrations not run) fails here.
   await services.keyTags.load();
-  await services.deviceCookies.load();
+  await deviceCookies.load();
   services.lastUsed.start();
   services.sessionActivity.start();
   services.audit.start();

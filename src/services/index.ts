@@ -10,7 +10,6 @@ import { LastUsedRecorder } from "./last-used-recorder";
 import { RevocationEpoch } from "./revocation-epoch";
 import { SettingsService } from "./settings.service";
 import { BCRYPT_COST, UserService } from "./user.service";
-import { DeviceCookies } from "../auth/device-cookies";
 import { sessionActivityIntervalMs } from "../config/sessions";
 import { SessionService } from "./session.service";
 
@@ -29,8 +28,6 @@ export interface Services {
   sessions: SessionService;
   /** Write-behind of sessions.last_seen_at (idle-time refresh), as lastUsed is for keys. */
   sessionActivity: LastUsedRecorder;
-  /** Signs and checks the device cookies of browsers that logged in (OWASP). */
-  deviceCookies: DeviceCookies;
 }
 
 export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { bcryptCost?: number } = {}): Services {
@@ -56,6 +53,5 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     keyTags,
     sessions,
     sessionActivity,
-    deviceCookies: new DeviceCookies(dataSource, config.sessions.deviceCookieLifetimeMs),
   };
 }
