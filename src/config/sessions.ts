@@ -1,3 +1,5 @@
+import type { EnvReader } from "./env-reader";
+
 /** Login sessions, their cookies and device cookies. Read by loadConfig with the other settings. */
 export interface SessionConfig {
   /** SESSION_IDLE_TIMEOUT_SECONDS: a session unused this long has ended. */
@@ -10,14 +12,7 @@ export interface SessionConfig {
   deviceCookieLifetimeMs: number;
 }
 
-/** What this reader needs of the environment reader (./env-reader.ts). */
-interface SettingsReader {
-  integer(name: string, fallback: number, min: number, max: number): number;
-  boolean(name: string, fallback: boolean): boolean;
-  problem(message: string): void;
-}
-
-export function readSessionConfig(reader: SettingsReader): SessionConfig {
+export function readSessionConfig(reader: EnvReader): SessionConfig {
   const config: SessionConfig = {
     idleTimeoutMs: reader.integer("SESSION_IDLE_TIMEOUT_SECONDS", 30 * 60, 1, 30 * 24 * 3600) * 1000,
     maxLifetimeMs: reader.integer("SESSION_MAX_LIFETIME_SECONDS", 12 * 3600, 1, 365 * 24 * 3600) * 1000,

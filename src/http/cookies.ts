@@ -129,7 +129,7 @@ export class RequestCookies implements BrowserCookies {
 
   endSession(): void {
     this.touched = true;
-    this.setCookies.push(serializeCookie(SESSION_COOKIE, "", { secure: this.secure, sameSite: "Lax", maxAgeSeconds: 0 }));
+    this.setCookies.push(clearedSessionCookie(this.req, this.policy));
   }
 
   setDevice(value: string, lifetimeMs: number): void {
@@ -147,4 +147,9 @@ export function sessionCookieOf(req: IncomingMessage, policy: CookiePolicy): str
   if (header === undefined) return undefined;
   const token = readCookie(header, cookieName(SESSION_COOKIE, isSecureRequest(req, policy)));
   return token !== undefined && mayUseCookies(req, policy) ? token : undefined;
+}
+
+/** The Set-Cookie that deletes this request's session cookie. */
+export function clearedSessionCookie(req: IncomingMessage, policy: CookiePolicy): string {
+  return serializeCookie(SESSION_COOKIE, "", { secure: isSecureRequest(req, policy), sameSite: "Lax", maxAgeSeconds: 0 });
 }

@@ -5,7 +5,7 @@ import { ADMIN } from "../auth/auth-checker";
 import type { AuthenticatedContext, BrowserCookies, Context } from "../auth/context.type";
 import type { Identity } from "../auth/identity";
 import type { DeviceCookies } from "../auth/device-cookies";
-import type { AuthGate } from "../security/auth-gate";
+import type { AuthGate } from "../auth/auth-gate";
 import { Session } from "../entities/session.entity";
 import { User } from "../entities/user.entity";
 import { BadUserInputError, ForbiddenError, TooManyRequestsError, UnauthenticatedError } from "../errors";

@@ -5,9 +5,9 @@ import { AuditAction, type AuditActor } from "../entities/audit-event.entity";
 import { Session, SessionKey, USER_AGENT_MAX_LENGTH } from "../entities/session.entity";
 import { BadUserInputError, ForbiddenError } from "../errors";
 import type { AuditService } from "./audit.service";
-import type { RevocationEpoch } from "./revocation-epoch";
+import type { RevocationEpoch } from "../keys/revocation-epoch";
 import type { SettingsService } from "./settings.service";
-import type { KeyTags } from "../auth/key-tags";
+import type { KeyTags } from "../keys/key-tags";
 
 export interface SessionLifetimes {
   /** A session unused for this long has ended. */

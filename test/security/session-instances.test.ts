@@ -1,6 +1,6 @@
 import pino from "pino";
 import { AuditService } from "../../src/services/audit.service";
-import { RevocationEpoch } from "../../src/services/revocation-epoch";
+import { RevocationEpoch } from "../../src/keys/revocation-epoch";
 import { UserService } from "../../src/services/user.service";
 import { type ChildServer, startChildServer } from "../support/child-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";

@@ -2,9 +2,9 @@ import type { DataSource } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime } from "../../db/data-source";
 import { createPreparedRead, type PreparedRead, type Row } from "../../db/prepared-read";
 import type { AuthFailureReason } from "../../errors";
-import { hashApiKey, hashesEqual, type ParsedKey, parseApiKey } from "../api-key-format";
+import { hashApiKey, hashesEqual, type ParsedKey, parseApiKey } from "../../keys/api-key-format";
 import type { Identity } from "../identity";
-import type { KeyTags } from "../key-tags";
+import type { KeyTags } from "../../keys/key-tags";
 import type { CachedSession, SessionCache } from "./session-cache";
 
 const USER_COLUMNS = "u.id AS user_id, u.email, u.is_admin, u.active, u.display_name, u.created_at AS user_created_at";

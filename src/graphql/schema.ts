@@ -1,0 +1,38 @@
+import "reflect-metadata";
+import type { GraphQLSchema } from "graphql";
+import { buildSchema } from "type-graphql";
+import { authChecker } from "../auth/auth-checker";
+import { ApiKeyConnectionResolver, ApiKeyResolver } from "../resolvers/api-key.resolver";
+import { AuditEventResolver } from "../resolvers/audit-event.resolver";
+import { ExternalToolSettingsResolver } from "../resolvers/external-tool-settings.resolver";
+import { UserResolver } from "../resolvers/user.resolver";
+import type { Services } from "../services";
+import type { AuthGate } from "../auth/auth-gate";
+import type { DeviceCookies } from "../auth/device-cookies";
+import { SessionResolver } from "../resolvers/session.resolver";
+
+const RESOLVERS = [ApiKeyResolver, ApiKeyConnectionResolver, UserResolver, ExternalToolSettingsResolver, AuditEventResolver, SessionResolver] as const;
+
+/** What login needs beyond the services: the brute-force throttle of Basic passwords, and device cookies. */
+export interface LoginDependencies {
+  gate: Pick<AuthGate, "authenticate">;
+  deviceCookies: Pick<DeviceCookies, "issue" | "verify" | "lifetimeMs">;
+}
+
+/** Resolvers get their services through the constructor: no global container to swap in tests. */
+export async function createSchema(services: Pick<Services, "apiKeys" | "users" | "settings" | "audit" | "sessions">, logins: LoginDependencies): Promise<GraphQLSchema> {
+  const instances = new Map<Function, object>([
+    [ApiKeyResolver, new ApiKeyResolver(services.apiKeys)],
+    [ApiKeyConnectionResolver, new ApiKeyConnectionResolver()],
+    [UserResolver, new UserResolver(services.users)],
+    [ExternalToolSettingsResolver, new ExternalToolSettingsResolver(services.settings)],
+    [AuditEventResolver, new AuditEventResolver(services.audit)],
+    [SessionResolver, new SessionResolver(services.sessions, services.users, logins.gate, logins.deviceCookies, services.audit)],
+  ]);
+  return buildSchema({
+    resolvers: RESOLVERS,
+    authChecker,
+    validate: false,
+    container: { get: (someClass) => instances.get(someClass as Function) },
+  });
+}
