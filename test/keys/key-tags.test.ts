@@ -1,6 +1,7 @@
 import { generateApiKey, hashApiKey, parseApiKey } from "../../src/keys/api-key-format";
 import { KeyTags, readTagSecret, UNTAGGED_RECHECK_MS } from "../../src/keys/key-tags";
-import { toSqlDateTime } from "../../src/db/data-source";
+import { MIGRATIONS, toSqlDateTime } from "../../src/db/data-source";
+import { KeyTags1764500000000 } from "../../src/migrations/1764500000000-key-tags";
 import { countQueries } from "../../src/db/query-counter";
 import { createRuntime } from "../../src/runtime";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -73,7 +74,9 @@ describe("key tags: which keys this server may have issued", () => {
 
   test("migration: keys stored before it are marked untagged, keys stored after are tagged", async () => {
     await db.dataSource.query("DELETE FROM api_keys");
-    await db.dataSource.undoLastMigration({ transaction: "each" });
+    // Back to just before the key-tags migration, undoing those that came after it.
+    const later = MIGRATIONS.length - MIGRATIONS.indexOf(KeyTags1764500000000);
+    for (let i = 0; i < later; i++) await db.dataSource.undoLastMigration({ transaction: "each" });
     try {
       await db.dataSource.query("INSERT INTO api_keys (owner_id, key_hash, hint, created_at) VALUES (1, ?, 'xta_old…', ?)", ["a".repeat(64), toSqlDateTime(new Date())]);
     } finally {
