@@ -95,15 +95,6 @@ describe("login sessions over HTTP", () => {
     expect((await app.graphql("{ me { email } }", undefined, viaKey(generated.body.data.generateApiKey.key))).body.data.me.email).toBe(alice.email);
   });
 
-  test("a cached cookie request costs no SQL and no write", async () => {
-    const browser = new Browser(app);
-    await browser.login(alice);
-    await browser.me();
-    const counter = countQueries(app.db.dataSource);
-    for (let i = 0; i < 10; i++) expect((await browser.me()).status).toBe(200);
-    expect(counter.snapshot()).toMatchObject({ statements: 0, writes: 0 });
-  });
-
   test("wrong password: 401, no session cookie, a failure in the audit trail", async () => {
     const browser = new Browser(app);
     const answer = await browser.login(alice, "not-the-password");
@@ -273,6 +264,24 @@ describe("login sessions over HTTP", () => {
       await app.graphql(`mutation { setUserActive(id: "${carol.id}", active: true) { active } }`, undefined, basic(admin.email, admin.password));
       expect((await browser.me()).status).toBe(401);
     });
+  });
+});
+
+describe("cost of a cookie request", () => {
+  test("a cached cookie request costs no SQL and no write", async () => {
+    // A window long enough that a busy machine's late timers never let the cache go stale mid-test.
+    const app = await startTestApp({ KEY_CACHE_WINDOW_MS: "2000" });
+    try {
+      const alice = await app.createUser("alice@example.org");
+      const browser = new Browser(app);
+      await browser.login(alice);
+      await browser.me();
+      const counter = countQueries(app.db.dataSource);
+      for (let i = 0; i < 20; i++) expect((await browser.me()).status).toBe(200);
+      expect(counter.snapshot()).toMatchObject({ statements: 0, writes: 0 });
+    } finally {
+      await app.close();
+    }
   });
 });
 
