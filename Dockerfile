@@ -2,6 +2,8 @@
 #
 # Builds exactly what `npm start` runs: `npm run build` (tsc -p tsconfig.build.json),
 # then `node dist/src/main.js`. Checked by test/deploy/docker-compose.test.ts.
+# The admin CLI is compiled too (no ts-node in this image): `node dist/src/cli/main.js <command>`,
+# e.g. `docker compose exec app node dist/src/cli/main.js list-keys` (test/cli/compiled-cli.test.ts).
 
 # ---- builder: full toolchain, dev dependencies, compile TypeScript ----
 FROM node:20-bookworm-slim AS builder

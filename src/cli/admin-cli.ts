@@ -21,7 +21,11 @@ export interface CliIo {
   stdout: OutputStream;
   stderr: OutputStream;
   env: NodeJS.ProcessEnv;
+  /** How the user runs the CLI, for usage lines: "npm run admin --" or "node dist/src/cli/main.js". */
+  program?: string;
 }
+
+const DEFAULT_PROGRAM = "npm run admin --";
 
 /** An operator at the server's console: no account, so the audit trail records no user or IP. */
 export const CLI_ACTOR: AuditActor = { userId: null, email: null, ip: null };
@@ -40,6 +44,10 @@ interface Command {
   usage: string;
   summary: string;
   options: NonNullable<ParseArgsConfig["options"]>;
+  /** One line of help per option, shown by `help <command>`. */
+  optionHelp?: Record<string, string>;
+  /** The service's argument names (in its BAD_USER_INPUT errors) as the user typed them here. */
+  typedAs?: Record<string, string>;
   positionals: [min: number, max: number];
   run(ctx: CommandContext): Promise<number>;
 }
@@ -60,6 +68,8 @@ const COMMANDS: Record<string, Command> = {
     usage: "create-user <email> [--admin] [--display-name NAME]",
     summary: "Create a user. The password is prompted for on a terminal, or read as the first line of stdin.",
     options: { admin: { type: "boolean" }, "display-name": { type: "string" } },
+    optionHelp: { admin: "make the user a site admin", "display-name": "the name shown instead of the email" },
+    typedAs: { email: "<email>", displayName: "--display-name" },
     positionals: [1, 1],
     async run({ values, positionals: [email], services, io }) {
       const password = await readPassword(io);
@@ -87,6 +97,10 @@ const COMMANDS: Record<string, Command> = {
     usage: "list-keys [--owner EMAIL] [--expired]",
     summary: "List API keys (newest first) as a table; never the secret.",
     options: { owner: { type: "string" }, expired: { type: "boolean" } },
+    optionHelp: {
+      owner: "only the keys of the user with this email",
+      expired: "only keys past their expiry date (they stop working at once and are deleted by purge-expired after the retention period)",
+    },
     positionals: [0, 0],
     async run({ values, services, io }) {
       const rows: string[][] = [];
@@ -128,6 +142,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "revoke-all-keys [--yes]",
     summary: "Revoke every API key of every user. Asks for confirmation unless --yes; without a terminal, --yes is required.",
     options: { yes: { type: "boolean" } },
+    optionHelp: { yes: "do not ask for confirmation (required without a terminal)" },
     positionals: [0, 0],
     async run({ values, services, io }) {
       const total = await (await services.apiKeys.list({ first: 0 })).countTotal();
@@ -153,6 +168,13 @@ const COMMANDS: Record<string, Command> = {
       expiration: { type: "string" },
       "retention-days": { type: "string" },
     },
+    optionHelp: {
+      "enable-api-keys": "let users generate API keys",
+      "disable-api-keys": "stop all API keys from working (they are kept)",
+      expiration: "the lifetime of newly generated keys",
+      "retention-days": "days an expired key is kept (listed with --expired) before purge-expired deletes it",
+    },
+    typedAs: { apiKeyExpiration: "--expiration", expiredKeyRetentionDays: "--retention-days" },
     positionals: [0, 0],
     async run({ values, services, io }) {
       if (values["enable-api-keys"] && values["disable-api-keys"]) throw new UsageError("--enable-api-keys and --disable-api-keys exclude each other");
@@ -191,9 +213,9 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-export function usage(): string {
-  const lines = ["Usage: npm run admin -- <command> [options]", "", "Commands:"];
-  for (const command of Object.values(COMMANDS)) lines.push(`  ${command.usage}`, `      ${command.summary}`);
+export function usage(program = DEFAULT_PROGRAM): string {
+  const lines = [`Usage: ${program} <command> [options]`, "", "Commands:"];
+  for (const command of Object.values(COMMANDS)) lines.push(`  ${command.usage}`, `      ${command.summary}`, ...optionLines(command, "        "));
   lines.push(
     "  help [command]",
     "",
@@ -203,16 +225,47 @@ export function usage(): string {
   return lines.join("\n") + "\n";
 }
 
+function optionLines(command: Command, indent: string): string[] {
+  const entries = Object.entries(command.optionHelp ?? {});
+  const width = Math.max(0, ...entries.map(([name]) => name.length + 2));
+  return entries.map(([name, help]) => `${indent}${`--${name}`.padEnd(width)}  ${help}`);
+}
+
+function commandHelp(command: Command, program: string): string {
+  const options = optionLines(command, "  ");
+  return `Usage: ${program} ${command.usage}\n\n${command.summary}\n${options.length ? `\nOptions:\n${options.join("\n")}\n` : ""}`;
+}
+
+/** node:util parseArgs' errors, reworded to name the option plainly. */
+function describeParseError(error: Error & { code?: string }): string {
+  const option = /'(-[^' ]+)/.exec(error.message)?.[1];
+  if (!option) return error.message;
+  switch (error.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option ${option}`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /does not take an argument/.test(error.message) ? `option ${option} takes no value` : `option ${option} needs a value`;
+    default:
+      return error.message;
+  }
+}
+
 /** Runs one CLI invocation; resolves with the exit code. Never throws. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = io.program ?? DEFAULT_PROGRAM;
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    const command = name === "help" && rest[0] ? COMMANDS[rest[0]] : undefined;
-    const text = command ? `Usage: npm run admin -- ${command.usage}\n\n${command.summary}\n` : usage();
-    (name === undefined ? io.stderr : io.stdout).write(text);
+    if (name === "help" && rest.length > 1) return usageError(io, "help takes one command name");
+    if (name === "help" && rest[0] !== undefined) {
+      const command = Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : undefined;
+      if (!command) return usageError(io, `unknown command "${rest[0]}"`);
+      io.stdout.write(commandHelp(command, program));
+      return EXIT_OK;
+    }
+    (name === undefined ? io.stderr : io.stdout).write(usage(program));
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) return usageError(io, `unknown command "${name}"`);
 
   let values: CommandContext["values"];
@@ -220,10 +273,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     ({ values, positionals } = parseArgs({ args: rest, options: { ...command.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true }));
   } catch (error) {
-    return usageError(io, (error as Error).message, command);
+    return usageError(io, describeParseError(error as Error), command);
   }
   if (values.help) {
-    io.stdout.write(`Usage: npm run admin -- ${command.usage}\n\n${command.summary}\n`);
+    io.stdout.write(commandHelp(command, program));
     return EXIT_OK;
   }
   const [min, max] = command.positionals;
@@ -259,7 +312,7 @@ async function runCommand(command: Command, values: CommandContext["values"], po
     if (error instanceof GraphQLError) {
       const code = String(error.extensions?.code ?? "");
       // The service refused the input (bad email, short password, out-of-range value): a usage problem.
-      if (code === "BAD_USER_INPUT") return usageError(io, error.message, command);
+      if (code === "BAD_USER_INPUT") return usageError(io, asTyped(error, command), command);
       return fail(io, error.message);
     }
     return fail(io, `Failed: ${(error as Error)?.message ?? String(error)}`);
@@ -269,8 +322,16 @@ async function runCommand(command: Command, values: CommandContext["values"], po
 }
 
 function usageError(io: CliIo, message: string, command?: Command): number {
-  io.stderr.write(`error: ${message}\n${command ? `Usage: npm run admin -- ${command.usage}\n` : `\n${usage()}`}`);
+  const program = io.program ?? DEFAULT_PROGRAM;
+  io.stderr.write(`error: ${message}\n${command ? `Usage: ${program} ${command.usage}\n` : `\n${usage(program)}`}`);
   return EXIT_USAGE;
+}
+
+/** A service error names its argument (expiredKeyRetentionDays); say it as the user typed it (--retention-days). */
+function asTyped(error: GraphQLError, command: Command): string {
+  const argument = String(error.extensions?.argumentName ?? "");
+  const typed = argument ? command.typedAs?.[argument] : undefined;
+  return typed ? error.message.replace(new RegExp(`\\b${argument}\\b`, "g"), typed) : error.message;
 }
 
 function fail(io: CliIo, message: string): number {

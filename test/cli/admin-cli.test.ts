@@ -65,7 +65,7 @@ describe("admin CLI (a real child process on the test database)", () => {
   test("no command: usage on stderr, exit 2", async () => {
     const run = await admin([]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("Usage: npm run admin -- <command>");
+    expect(run.stderr).toMatch(/^Usage: node \S+main\.js <command>/m);
     expect(run.stderr).toContain("revoke-all-keys [--yes]");
   });
 
@@ -75,8 +75,41 @@ describe("admin CLI (a real child process on the test database)", () => {
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
     const option = await inProcess(["list-keys", "--colour"]);
     expect(option.code).toBe(2);
-    expect(option.stderr).toMatch(/Unknown option '--colour'/);
+    expect(option.stderr).toMatch(/^error: unknown option --colour\n/);
     expect(option.stderr).toContain("Usage: npm run admin -- list-keys");
+  });
+
+  test("help for an unknown command: exit 2 with an error, not the general help", async () => {
+    const run = await admin(["help", "nosuch"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: unknown command "nosuch"\n/);
+    expect(run.stdout).toBe("");
+    const prototypeName = await inProcess(["help", "constructor"]);
+    expect(prototypeName.code).toBe(2);
+  });
+
+  test("help for a command explains each option, --expired included", async () => {
+    const run = await inProcess(["help", "list-keys"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^  --expired\s+only keys past their expiry date/m);
+    expect(run.stdout).toMatch(/^  --owner\s+only the keys of the user with this email/m);
+    expect((await inProcess(["settings", "--help"])).stdout).toMatch(/^  --retention-days\s+days an expired key is kept/m);
+  });
+
+  test("a missing or unwanted option value: a plain message naming the option", async () => {
+    const missing = await inProcess(["list-keys", "--owner"]);
+    expect([missing.code, missing.stderr.split("\n")[0]]).toEqual([2, "error: option --owner needs a value"]);
+    const unwanted = await inProcess(["revoke-all-keys", "--yes=please"]);
+    expect([unwanted.code, unwanted.stderr.split("\n")[0]]).toEqual([2, "error: option --yes takes no value"]);
+  });
+
+  test("an out-of-range value is named by the flag the user typed", async () => {
+    const run = await inProcess(["settings", "--retention-days", "4000"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: --retention-days must be between 0 and \d+\.$/m);
+    expect(run.stderr).not.toContain("expiredKeyRetentionDays");
+    const long = await inProcess(["create-user", "c@example.org", "--display-name", "x".repeat(500)], "long-enough-password\n");
+    expect(long.stderr).toMatch(/^error: --display-name must be at most \d+ characters\.$/m);
   });
 
   test("create-user: password from stdin works for login and is never printed", async () => {

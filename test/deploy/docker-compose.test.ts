@@ -1,6 +1,6 @@
 /**
  * The deployment files, checked without a Docker engine:
- *  - docker-compose.yml is validated and rendered by the real `docker-compose` binary;
+ *  - docker-compose.yml is validated and rendered by the real Compose (`docker compose` or `docker-compose`);
  *  - the Dockerfile is parsed and compared with package.json's `start` script and tsconfig.build.json;
  *  - the TypeScript build is run for real, to prove the Dockerfile's CMD names a file it produces.
  */
@@ -11,6 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
 import { loadConfig } from "../../src/config";
+import { findTool, runsWith } from "../support/tools";
 
 const execFile = promisify(execFileCallback);
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -19,18 +20,26 @@ const BUILD_TSCONFIG = "tsconfig.build.json";
 // ---------------------------------------------------------------------------------------------
 // docker-compose
 
-async function dockerCompose(args: string[]): Promise<{ stdout: string; stderr: string }> {
+/** The Compose CLI on this machine: the `docker compose` plugin or the standalone `docker-compose`. */
+const COMPOSE = findTool([["docker", "compose"], ["docker-compose"]], ["version"]);
+const composeTest = runsWith("test/deploy/docker-compose.test.ts (Compose checks)", COMPOSE ? [] : ["`docker compose` or `docker-compose`"], "Debian: apt-get install -y docker-compose") ? test : test.skip;
+
+/** docker-compose v1 is a Python program: seconds per run on a busy machine. */
+const COMPOSE_TIMEOUT_MS = 120_000;
+
+/** Passwords docker-compose.yml requires; the test's own, never a default of the file. */
+const COMPOSE_SECRETS = { MYSQL_PASSWORD: "compose-test-db-pass", MYSQL_ROOT_PASSWORD: "compose-test-root-pass" };
+
+/** Runs Compose with exactly the given variables of docker-compose.yml (the caller's environment could set them). */
+async function dockerCompose(args: string[], variables: Record<string, string> = COMPOSE_SECRETS): Promise<{ stdout: string; stderr: string }> {
+  if (!COMPOSE) throw new Error("neither `docker compose` nor `docker-compose` works on this machine, so docker-compose.yml cannot be validated.");
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ["MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "ADMIN_EMAIL", "ADMIN_PASSWORD", "LOG_LEVEL"]) delete env[name];
   try {
-    return await execFile("docker-compose", args, { cwd: ROOT, maxBuffer: 10 * 1024 * 1024 });
+    return await execFile(COMPOSE[0], [...COMPOSE.slice(1), ...args], { cwd: ROOT, env: { ...env, ...variables }, maxBuffer: 10 * 1024 * 1024 });
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stdout?: string; stderr?: string; code?: string | number };
-    if (e.code === "ENOENT") {
-      throw new Error(
-        "The docker-compose binary was not found on PATH, so docker-compose.yml cannot be validated. " +
-          "Install it (Debian: `apt-get install -y docker-compose`) and run the test again.",
-      );
-    }
-    throw new Error(`docker-compose ${args.join(" ")} exited with ${String(e.code)}:\n${e.stderr ?? ""}${e.stdout ?? ""}`);
+    throw new Error(`${COMPOSE.join(" ")} ${args.join(" ")} exited with ${String(e.code)}:\n${e.stderr ?? ""}${e.stdout ?? ""}`);
   }
 }
 
@@ -238,7 +247,15 @@ function cmdOf(stage: Stage): string[] {
 // ---------------------------------------------------------------------------------------------
 
 describe("deployment files", () => {
-  test("docker-compose.yml validates, and runs the app on MySQL only once MySQL is healthy", async () => {
+  composeTest("docker-compose.yml refuses to render without the database passwords: no guessable default", async () => {
+    await expect(dockerCompose(["config", "-q"], {})).rejects.toThrow(/set MYSQL_PASSWORD/);
+    await expect(dockerCompose(["config", "-q"], { MYSQL_PASSWORD: COMPOSE_SECRETS.MYSQL_PASSWORD })).rejects.toThrow(/set MYSQL_ROOT_PASSWORD/);
+    const rendered = parseYaml((await dockerCompose(["config"])).stdout);
+    expect(environmentOf(rendered.services.mysql)).toMatchObject(COMPOSE_SECRETS);
+    expect(JSON.stringify(rendered)).not.toMatch(/change-me/);
+  }, COMPOSE_TIMEOUT_MS);
+
+  composeTest("docker-compose.yml validates, and runs the app on MySQL only once MySQL is healthy", async () => {
     await expect(dockerCompose(["config", "-q"])).resolves.toMatchObject({ stdout: "" });
 
     const rendered = parseYaml((await dockerCompose(["config"])).stdout);
@@ -263,7 +280,7 @@ describe("deployment files", () => {
     const config = loadConfig(appEnv);
     expect(config.database).toMatchObject({ kind: "mysql", host: "mysql", port: 3306, database: "apikeys" });
     expect(config.host).toBe("0.0.0.0");
-    if (!process.env.ADMIN_PASSWORD) expect(config.adminPassword).toBeUndefined();
+    expect(config.adminPassword).toBeUndefined();
 
     // Both services are health-checked, and the app starts only after MySQL answers.
     expect(healthcheckCommand(mysql)).toMatch(/mysqladmin ping/);
@@ -277,7 +294,7 @@ describe("deployment files", () => {
     const dataMount = volumeMounts(mysql).find((m) => m.target === "/var/lib/mysql");
     expect(dataMount).toBeDefined();
     expect(Object.keys(rendered.volumes ?? {})).toContain(dataMount!.source);
-  });
+  }, COMPOSE_TIMEOUT_MS);
 
   test("Dockerfile builds the way npm start does", async () => {
     const pkg = JSON.parse(await fs.readFile(path.join(ROOT, "package.json"), "utf8"));
@@ -345,6 +362,8 @@ describe("deployment files", () => {
     const outDir = path.relative(ROOT, parsed.options.outDir ?? ROOT).split(path.sep).join("/");
     expect(entry.startsWith(outDir + "/")).toBe(true);
     expect(fromBuilder(outDir)).toBeDefined();
+    // The admin CLI (package.json's bin) is compiled into the same output, so the image can run it without ts-node.
+    expect(Object.values(pkg.bin ?? {})).toEqual([expect.stringMatching(new RegExp(`^${outDir}/.+\\.js$`))]);
     expect(fromBuilder("node_modules")).toBeDefined();
     expect(fromBuilder("package.json")).toBeDefined();
 
