@@ -19,7 +19,7 @@ import { toSqlDateTime } from "../src/db/data-source";
 import { pin, type ServerChild, startServer } from "./lib/children";
 import { createBenchDatabase, type BenchDatabase, type DbKind, madeUpKey, seed, seedKeysOnly, seedNaiveKeys } from "./lib/databases";
 import { waitForDatabaseIdle } from "./lib/quiesce";
-import { drive, type LoadResult, probe } from "./lib/load";
+import { drive, loginCookies, type LoadResult, probe } from "./lib/load";
 import { renderBenchChart } from "./lib/chart";
 import { median, writeBenchReport } from "./lib/report";
 import type { BenchOptions, BenchReport, ScenarioResult } from "./lib/types";
@@ -184,10 +184,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       await probe(serviceBig, firstPage, admin[0], 200, (json) => json?.data?.apiKeys?.nodes?.length === Math.min(50, options.bigKeys));
       await probe(serviceBig, deepPage, admin[0], 200, (json) => Array.isArray(json?.data?.apiKeys?.nodes) && json.data.apiKeys.nodes[0]?.id === String(deep.id - 1));
 
+      // Sessions of up to 20 users, logged in through the login mutation as a browser would.
+      const sessionCookies = await loginCookies(service, smallSeed.emails.slice(1, 21), PASSWORD);
+      await probe(service, ME_BODY, sessionCookies[0], 200, (json) => typeof json?.data?.me?.email === "string");
+
       const c = options.connections;
       scenarios.push(
         { id: "anonymous", db: kind, server: service, connections: c, body: ANON_BODY, expectStatus: 200, note: "{ externalToolSettings { apiKeysEnabled } }, no credentials" },
         { id: "apikey-basic", db: kind, server: service, connections: c, body: ME_BODY, headerPool: keyBasic, expectStatus: 200, note: `{ me { id email } }, Basic apikey:<key>, ${options.keys} keys of ${options.users} users` },
+        { id: "cookie-me", db: kind, server: service, connections: c, body: ME_BODY, headerPool: sessionCookies, expectStatus: 200, note: `as apikey-basic, session cookie of ${sessionCookies.length} logged-in users` },
         { id: "apikey-header", db: kind, server: service, connections: c, body: ME_BODY, headerPool: keyHeader, expectStatus: 200, note: "as apikey-basic, apikey: header" },
         { id: "apikey-1M", db: kind, server: serviceBig, connections: c, body: ME_BODY, headerPool: bigBasic, expectStatus: 200, note: `as apikey-basic, ${options.bigKeys} keys in the table` },
         { id: "apikey-nocache", db: kind, server: serviceNoCache, connections: c, body: ME_BODY, headerPool: keyBasic, expectStatus: 200, note: "as apikey-basic, key cache off (KEY_CACHE_WINDOW_MS=0): one lookup per request" },
@@ -305,6 +310,7 @@ function computeRatios(report: BenchReport): BenchReport["ratios"] {
     add(db, "apikey-basic / apikey-nocache", basic, get("apikey-nocache", db), null, "");
     add(db, "apikey-basic / naive-bcrypt-keys", basic, get("naive-bcrypt-keys", db), 300, "≥ 300");
     add(db, "apikey-header / apikey-basic", get("apikey-header", db), basic, null, "");
+    add(db, "cookie-me / apikey-basic", get("cookie-me", db), basic, 0.9, "≥ 0.90");
     add(db, "anonymous / baseline-apollo", get("anonymous", db), get("baseline-apollo", null), null, "");
     add(db, "apikey-basic / apollo-lean", basic, get("apollo-lean", null), null, "");
     add(db, "bad-keys-unknown / apikey-basic", get("bad-keys-unknown", db), basic, 1, "≥ 1 (not slower)");

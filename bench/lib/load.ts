@@ -91,3 +91,23 @@ export async function probe(server: ServerChild, body: string, headers: Record<s
     throw new Error(`${server.name}: probe expected ${expectStatus}, got ${response.status}: ${text.slice(0, 300)}`);
   }
 }
+
+/**
+ * Logs each user in through the service's login mutation and returns their session cookies as
+ * Cookie headers: what a browser sends after logging in.
+ */
+export async function loginCookies(server: ServerChild, emails: string[], password: string): Promise<Array<Record<string, string>>> {
+  const cookies: Array<Record<string, string>> = [];
+  for (const email of emails) {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { id } }", variables: { email, password } }),
+    });
+    const session = response.headers.getSetCookie().find((line) => /^(__Host-)?xta_session=/.test(line));
+    await response.text();
+    if (response.status !== 200 || !session) throw new Error(`${server.name}: login of ${email} failed with HTTP ${response.status}`);
+    cookies.push({ cookie: session.split(";")[0] });
+  }
+  return cookies;
+}

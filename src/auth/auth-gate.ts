@@ -4,7 +4,7 @@ import type { Credentials } from "./credentials";
 import type { Identity } from "./identity";
 import type { PasswordQueue } from "./password-queue";
 import type { SharedAuthThrottle } from "./shared-throttle";
-import { accountSubject, type AuthThrottle, ipSubject } from "./auth-throttle";
+import { accountSubject, type AuthThrottle, deviceSubject, ipSubject } from "./auth-throttle";
 
 export type GateResult =
   | { ok: true; identity: Identity | null }
@@ -36,33 +36,42 @@ export interface GateDependencies {
  *   `limit` attempts per IP and per account are ever evaluated in a window, concurrent or not, on
  *   any number of instances. A failure keeps its reservation; a success gives it back;
  * - every key failure counts against the client IP.
+ * - a login from a browser with a valid device cookie for the account (src/auth/device-cookies.ts)
+ *   counts against that cookie alone: others' failures, from its IP or against its account, cannot
+ *   lock the owner out (OWASP's device cookies).
  */
 export class AuthGate {
   constructor(private readonly deps: GateDependencies) {}
 
-  /** Synchronous when the authenticator is (see Authenticator.authenticate). */
-  authenticate(credentials: Credentials, ip: string): GateResult | Promise<GateResult> {
-    if (credentials.kind === "password") return this.authenticatePassword(credentials, ip);
+  /**
+   * Synchronous when the authenticator is (see Authenticator.authenticate). `device`: the nonce
+   * of a verified device cookie for the account a password attempt names.
+   */
+  authenticate(credentials: Credentials, ip: string, device?: string | null): GateResult | Promise<GateResult> {
+    if (credentials.kind === "password") return this.authenticatePassword(credentials, ip, device ?? null);
     const result = this.deps.authenticator.authenticate(credentials);
     return result instanceof Promise ? result.then((settled) => this.afterKeyOrNone(settled, ip)) : this.afterKeyOrNone(result, ip);
   }
 
-  private async authenticatePassword({ email, password }: Extract<Credentials, { kind: "password" }>, ip: string): Promise<GateResult> {
+  private async authenticatePassword({ email, password }: Extract<Credentials, { kind: "password" }>, ip: string, device: string | null): Promise<GateResult> {
     // An API key sent with an email: a key is no password of ours, so no lookup, no bcrypt and no
     // place in the line, whatever the email (the answer tells nothing about it).
     if (parseApiKey(password).ok) return this.afterKeyOrNone(KEY_AS_PASSWORD, ip);
     const { authenticator, throttle, shared, queue } = this.deps;
     const ipKey = ipSubject(ip);
-    // A throttled IP costs no SQL and no place in the line.
-    const ipVerdict = throttle.check(ipKey);
-    if (ipVerdict.blocked) return refused(ipVerdict.retryAfterSeconds);
+    // A throttled IP costs no SQL and no place in the line, unless the browser carries a device
+    // cookie for the account: then only that cookie's own counter applies.
+    if (device === null) {
+      const ipVerdict = throttle.check(ipKey);
+      if (ipVerdict.blocked) return refused(ipVerdict.retryAfterSeconds);
+    }
     const entering = queue.enter(ip);
     const admission = entering instanceof Promise ? await entering : entering;
     if (!admission.admitted) return { ok: false, throttled: true, busy: admission.reason === "busy", retryAfterSeconds: admission.retryAfterSeconds };
     const { ticket } = admission;
     try {
       const account = await authenticator.findPasswordAccount(email);
-      const subjects = [ipKey, accountSubject(account, email)];
+      const subjects = device !== null ? [deviceSubject(device)] : [ipKey, accountSubject(account, email)];
       const local = throttle.reserve(...subjects);
       if (local.blocked) return refused(local.retryAfterSeconds);
       let evaluated = false;

@@ -129,3 +129,5 @@ export const ipSubject = (ip: string) => `ip:${ip}`;
  * counts against one counter. An email that names no account counts in its canonical form.
  */
 export const accountSubject = (account: { userId: number } | null, email: string) => (account ? `account:${account.userId}` : `email:${canonicalEmail(email)}`);
+/** A browser's device cookie (its nonce): its own counter for logins to the account it names. */
+export const deviceSubject = (nonce: string) => `device:${nonce}`;

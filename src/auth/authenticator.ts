@@ -10,7 +10,8 @@ import type { Credentials } from "./credentials";
 import type { CachedKey, KeyCache } from "../keys/key-cache";
 import { createKeyLookup, type KeyLookup, type KeyRow } from "../keys/key-lookup";
 import type { KeyTags } from "../keys/key-tags";
-import type { Identity } from "./identity";
+import type { AuthMethod, Identity } from "./identity";
+import type { SessionAuthenticator } from "./sessions/session-authenticator";
 import type { PasswordHasher } from "./password-hasher";
 
 export type AuthResult =
@@ -18,7 +19,7 @@ export type AuthResult =
   | {
       ok: false;
       reason: Exclude<AuthFailureReason, "MISSING">;
-      method: "apikey" | "password" | "unknown";
+      method: AuthMethod | "unknown";
       /** The account aimed at, when it exists. */
       account?: { userId: number; email: string };
       /** What the client evidently got wrong, when the request alone shows it. */
@@ -66,6 +67,8 @@ export class Authenticator {
     private readonly cache: KeyCache,
     private readonly keyTags: Pick<KeyTags, "mayHaveIssued">,
     private readonly passwords: PasswordChecking,
+    /** Session cookies and session keys (src/auth/sessions/). */
+    private readonly sessions: Pick<SessionAuthenticator, "authenticateCookie" | "authenticateKey">,
   ) {
     this.lookupKey = createKeyLookup(dataSource);
   }
@@ -84,6 +87,8 @@ export class Authenticator {
         return this.authenticateKey(credentials.key, now);
       case "password":
         return this.findPasswordAccount(credentials.email).then((account) => this.verifyPassword(account, credentials.password));
+      case "session":
+        return this.sessions.authenticateCookie(credentials.token);
     }
   }
 
@@ -100,6 +105,9 @@ export class Authenticator {
     const parsed = parseApiKey(candidate);
     if (!parsed.ok) return { ok: false, reason: parsed.reason, method: "apikey" }; // no database work for garbage
     const keyHash = hash ?? hashApiKey(parsed.key);
+    // A session key (xts_) is looked up with its session; a cookie value is no key.
+    if (parsed.kind === "session") return this.sessions.authenticateKey(parsed, keyHash);
+    if (parsed.kind === "cookie") return { ok: false, reason: "INVALID", method: "apikey" };
     // A key the database is known not to hold, or one this server cannot have issued: no SQL.
     if (this.cache.isAbsent(keyHash)) return { ok: false, reason: "INVALID", method: "apikey" };
     const issued = this.keyTags.mayHaveIssued(parsed);

@@ -8,6 +8,8 @@ export type Credentials =
   | { kind: "none" }
   | { kind: "apikey"; key: string; via: "basic" | "header" }
   | { kind: "password"; email: string; password: string }
+  /** A login session's cookie value: made by the HTTP layer (src/http/cookies.ts), only when no header credentials came. */
+  | { kind: "session"; token: string }
   | { kind: "malformed"; mistake?: "BEARER_SCHEME" };
 
 export interface CredentialHeaders {

@@ -1,4 +1,5 @@
-export type AuthMethod = "apikey" | "password";
+/** `session`: a login session's cookie; `sessionkey`: a key bound to one (src/auth/sessions/). */
+export type AuthMethod = "apikey" | "password" | "session" | "sessionkey";
 
 /** Who is making the request, as established once per request by the authenticator. */
 export interface Identity {
@@ -8,6 +9,8 @@ export interface Identity {
   method: AuthMethod;
   /** Set when the request came with an API key. */
   keyId: number | null;
+  /** Set when the request came with a session cookie or a session key: the session it belongs to. */
+  sessionId?: number;
   /** A read-only key may run queries only. */
   readOnly: boolean;
   /**

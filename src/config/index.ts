@@ -5,17 +5,21 @@ import { type HttpConfig, readHttpConfig } from "./http";
 import { type KeysConfig, readKeysConfig } from "./keys";
 import { type LoggingConfig, readLoggingConfig } from "./logging";
 import { readSecurityConfig, type SecurityConfig } from "./security";
+import { readSessionConfig, type SessionConfig } from "./sessions";
 
 export { DEFAULT_BCRYPT_COST, isPlausibleEmail } from "./accounts";
 export { DEFAULT_KEY_CAPS, type KeyCaps } from "./keys";
 export { type DatabaseConfig, DEFAULT_SQLITE_PATH } from "./database";
 export type { LogLevel } from "./logging";
 export type { SecurityConfig } from "./security";
+export type { SessionConfig } from "./sessions";
 
 /** The whole configuration: one model per concern, each read by its own reader. */
 export type Config = { database: DatabaseConfig } & HttpConfig & LoggingConfig & KeysConfig & AdminConfig & {
   /** Brute-force throttling, GraphQL limits, CORS, proxy trust, database timeouts: ./security.ts. */
   security: SecurityConfig;
+  /** Login sessions, their cookies, device cookies: ./sessions.ts. */
+  sessions: SessionConfig;
 };
 
 export class ConfigError extends Error {
@@ -37,7 +41,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logging = readLoggingConfig(reader);
   const keys = readKeysConfig(reader);
   const security = readSecurityConfig(reader);
+  const sessions = readSessionConfig(reader);
   if (database.kind === "mysql") database.connectTimeoutMs = security.databaseConnectTimeoutMs;
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
-  return { database, ...http, ...admin, ...logging, ...keys, security };
+  return { database, ...http, ...admin, ...logging, ...keys, security, sessions };
 }

@@ -16,8 +16,10 @@ import { AuthAttempts1764610000000 } from "../migrations/1764610000000-auth-atte
 import { RotationSuccessor1764700000000 } from "../migrations/1764700000000-rotation-successor";
 import { KeyedIdempotencyLookup1764710000000 } from "../migrations/1764710000000-keyed-idempotency-lookup";
 import { Accounts1764800000000 } from "../migrations/1764800000000-accounts";
+import { Sessions1764900000000 } from "../migrations/1764900000000-sessions";
+import { Session, SessionKey } from "../entities/session.entity";
 
-export const ENTITIES = [User, ApiKey, ExternalToolSettings, AuditEvent];
+export const ENTITIES = [User, ApiKey, ExternalToolSettings, AuditEvent, Session, SessionKey];
 export const MIGRATIONS = [
   InitialSchema1764237600000,
   AuditAndRotation1764300000000,
@@ -29,6 +31,7 @@ export const MIGRATIONS = [
   RotationSuccessor1764700000000,
   KeyedIdempotencyLookup1764710000000,
   Accounts1764800000000,
+  Sessions1764900000000,
 ];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {

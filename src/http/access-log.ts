@@ -20,7 +20,7 @@ export interface AccessLogEntry {
   clientIp: string;
   userId?: number;
   email?: string;
-  authMethod?: "apikey" | "password";
+  authMethod?: Identity["method"];
   keyId?: number;
   authFailure?: AuthFailureReason;
   operationName?: string;

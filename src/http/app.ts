@@ -6,6 +6,9 @@ import { AuthThrottle } from "../auth/auth-throttle";
 import { Authenticator } from "../auth/authenticator";
 import { PasswordQueue } from "../auth/password-queue";
 import { SharedAuthThrottle } from "../auth/shared-throttle";
+import { DeviceCookies } from "../auth/device-cookies";
+import { SessionAuthenticator } from "../auth/sessions/session-authenticator";
+import { SessionCache } from "../auth/sessions/session-cache";
 import type { Config } from "../config";
 import { createApollo } from "../graphql/apollo";
 import { graphqlLimits } from "../graphql/limits";
@@ -45,11 +48,17 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const { security } = config;
   const metrics = injected ?? new Metrics({ countActiveKeys: () => services.apiKeys.countActive(), lastUsed: services.lastUsed, logger });
   services.passwords.prepare();
-  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags, {
-    hasher: services.passwords,
-    users: services.users,
-    logger,
-  });
+  const sessionCache = new SessionCache(services.revocations.cache, config.keyCacheMaxEntries);
+  const sessions = new SessionAuthenticator(dataSource, sessionCache, services.keyTags, services.sessionActivity, { idleTimeoutMs: config.sessions.idleTimeoutMs });
+  const authenticator = new Authenticator(
+    dataSource,
+    services.lastUsed,
+    services.apiKeys,
+    services.revocations.cache,
+    services.keyTags,
+    { hasher: services.passwords, users: services.users, logger },
+    sessions,
+  );
   // Failed authentications per client IP and per account: in memory, per instance, and for
   // password attempts also in the database, shared by every instance (docs/security.md).
   // changeMyPassword's wrong current passwords count against the account here too.
@@ -61,10 +70,13 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     queue: new PasswordQueue(security.passwordQueue),
   });
   const limits = graphqlLimits(security.graphql);
-  const apollo = await createApollo({ schema: await createSchema(services, throttle), limits, introspection: config.introspection, logger });
+  const deviceCookies = new DeviceCookies(dataSource, config.sessions.deviceCookieLifetimeMs);
+  await deviceCookies.load();
+  const apollo = await createApollo({ schema: await createSchema(services, throttle, { gate, deviceCookies }), limits, introspection: config.introspection, logger });
   const graphql = createGraphQLHandler({
     apollo,
     gate,
+    cookiePolicy: { secure: config.sessions.cookieSecure, trustProxy: security.trustProxy, corsOrigins: security.corsOrigins },
     operations: new OperationNames(limits.parseOptions),
     metrics,
     audit: services.audit,

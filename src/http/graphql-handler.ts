@@ -9,6 +9,7 @@ import type { AuditService } from "../services/audit.service";
 import type { RequestLog } from "./access-log";
 import { readGraphQLBody } from "./body";
 import type { OperationInfo, OperationNames } from "./operation-names";
+import { type CookiePolicy, clearedSessionCookie, RequestCookies, sessionCookieOf } from "./cookies";
 import { errorBody, sendError, sendJsonText, writeGraphQLResponse } from "./responses";
 
 /**
@@ -22,6 +23,8 @@ const APOLLO_REQUEST_HEADERS = ["content-type", "accept", "apollo-require-prefli
 export interface GraphQLHandlerOptions {
   apollo: ApolloServer<Context>;
   gate: AuthGate;
+  /** Which session cookies a request may use, and how they are set (./cookies.ts). */
+  cookiePolicy: CookiePolicy;
   operations: OperationNames;
   metrics: Metrics;
   audit: Pick<AuditService, "noteAuthFailure">;
@@ -40,7 +43,7 @@ export type GraphQLHandler = (req: IncomingMessage, res: ServerResponse, search:
  * plugins: each plugin's hooks are awaited at every stage of every request, and the benchmarks
  * measured what they cost; what a plugin would do (naming the operation, the 503 status) is done here.
  */
-export function createGraphQLHandler({ apollo, gate, operations, metrics, audit, maxBodyBytes, maxResponseBytes, authRealm }: GraphQLHandlerOptions): GraphQLHandler {
+export function createGraphQLHandler({ apollo, gate, cookiePolicy, operations, metrics, audit, maxBodyBytes, maxResponseBytes, authRealm }: GraphQLHandlerOptions): GraphQLHandler {
   const challenge = ["www-authenticate", `Basic realm="${authRealm}", charset="UTF-8"`];
   // One body per reason (and mistake), made once: a refused key costs no error object and no JSON.stringify.
   const refusals = new Map<string, string>();
@@ -50,7 +53,12 @@ export function createGraphQLHandler({ apollo, gate, operations, metrics, audit,
   };
 
   return async function handleGraphQL(req, res, search, log, headers) {
-    const credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
+    let credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
+    if (credentials.kind === "none") {
+      // Header credentials win; a session cookie counts only from this origin or one in CORS_ORIGINS.
+      const token = sessionCookieOf(req, cookiePolicy);
+      if (token !== undefined) credentials = { kind: "session", token };
+    }
     const pending = gate.authenticate(credentials, log.clientIp);
     const auth = pending instanceof Promise ? await pending : pending;
     if (credentials.kind !== "none") metrics.observeAuth(credentials, auth);
@@ -65,7 +73,8 @@ export function createGraphQLHandler({ apollo, gate, operations, metrics, audit,
     if (!auth.ok) {
       log.reason = auth.reason;
       audit.noteAuthFailure({ reason: auth.reason, method: auth.method, ip: log.clientIp, userId: auth.account?.userId, email: auth.account?.email });
-      return sendJsonText(res, 401, refusalBody(auth.reason, auth.mistake), headers, challenge);
+      // An ended session's cookie is cleared so the browser stops sending it; and no Basic challenge to a browser.
+      return sendJsonText(res, 401, refusalBody(auth.reason, auth.mistake), headers, credentials.kind === "session" ? ["set-cookie", clearedSessionCookie(req, cookiePolicy)] : challenge);
     }
     log.identity = auth.identity;
 
@@ -73,12 +82,14 @@ export function createGraphQLHandler({ apollo, gate, operations, metrics, audit,
     const read = reading instanceof Promise ? await reading : reading;
     if (!read.ok) return sendError(res, read.error, headers);
     log.operation = operationOf(operations, read.body, search);
-    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp };
+    const cookies = new RequestCookies(req, cookiePolicy);
+    const context: Context = { identity: auth.identity, requestId: log.requestId, clientIp: log.clientIp, cookies };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers: apolloHeaders(req), search, body: read.body },
       context: async () => context,
     });
-    if (response.status === 401) response.headers.set(challenge[0], challenge[1]);
+    for (const line of cookies.setCookies) headers.push("set-cookie", line);
+    if (response.status === 401 && !cookies.touched && credentials.kind !== "session") response.headers.set(challenge[0], challenge[1]);
     // Without credentials, the only refusal is MISSING: counted now that the operation decided.
     if (credentials.kind === "none") metrics.observeAnonymous(response.status === 401);
     if (hasUnavailableError(response)) response.status = 503;

@@ -13,6 +13,15 @@ import { crc32 } from "node:zlib";
  * Base62 keeps the key URL- and shell-safe and selectable with one double-click.
  */
 export const API_KEY_PREFIX = "xta_";
+/**
+ * Session keys (bound to a login session, never listed) and session cookie values share the
+ * layout under prefixes of their own: a scanner tells them apart, and the checksum and the tag
+ * cover the prefix, so no kind can be turned into another by editing it.
+ */
+export const SESSION_KEY_PREFIX = "xts_";
+export const SESSION_TOKEN_PREFIX = "xtc_";
+export type KeyKind = "api" | "session" | "cookie";
+const PREFIX_OF: Readonly<Record<KeyKind, string>> = { api: API_KEY_PREFIX, session: SESSION_KEY_PREFIX, cookie: SESSION_TOKEN_PREFIX };
 export const LEGACY_PREFIX = "apikey|";
 const SECRET_BYTES = 32;
 const BODY_LENGTH = 43; // 62^43 > 2^256
@@ -26,6 +35,8 @@ const HINT_BODY_CHARS = 4;
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const KEY_PATTERN = new RegExp(`^${API_KEY_PREFIX}(?:[0-9A-Za-z]{${UNTAGGED_KEY_LENGTH - API_KEY_PREFIX.length}}|[0-9A-Za-z]{${API_KEY_LENGTH - API_KEY_PREFIX.length}})$`);
+// Session keys and cookie values were never issued without a tag: only the full length exists.
+const SESSION_PATTERN = new RegExp(`^(?:${SESSION_KEY_PREFIX}|${SESSION_TOKEN_PREFIX})[0-9A-Za-z]{${API_KEY_LENGTH - API_KEY_PREFIX.length}}$`);
 
 export interface GeneratedKey {
   /** The secret: handed to the user once, never stored. */
@@ -37,11 +48,15 @@ export interface GeneratedKey {
 }
 
 /** `tagged`: false for a key of the format before tags (53 characters). */
-export type ParsedKey = { ok: true; key: string; tagged: boolean } | { ok: false; reason: "LEGACY_PREFIX" | "MALFORMED" };
+export type ParsedKey = { ok: true; key: string; tagged: boolean; kind: KeyKind } | { ok: false; reason: "LEGACY_PREFIX" | "MALFORMED" };
 
 /** `tagSecret`: the server's key-tag secret (KeyTags); a key made under another secret is refused as unknown. */
 export function generateApiKey(tagSecret: Buffer): GeneratedKey {
-  const signed = API_KEY_PREFIX + encodeBase62(randomBytes(SECRET_BYTES), BODY_LENGTH);
+  return generateKey("api", tagSecret);
+}
+
+export function generateKey(kind: KeyKind, tagSecret: Buffer): GeneratedKey {
+  const signed = PREFIX_OF[kind] + encodeBase62(randomBytes(SECRET_BYTES), BODY_LENGTH);
   const unchecked = signed + tagOf(signed, tagSecret);
   const key = unchecked + checksumOf(unchecked);
   return { key, hash: hashApiKey(key), hint: hintOf(key) };
@@ -50,11 +65,19 @@ export function generateApiKey(tagSecret: Buffer): GeneratedKey {
 /** Checks shape and checksum only; says nothing about whether the key exists or carries a valid tag. */
 export function parseApiKey(candidate: string): ParsedKey {
   if (candidate.startsWith(LEGACY_PREFIX)) return { ok: false, reason: "LEGACY_PREFIX" };
-  if ((candidate.length !== API_KEY_LENGTH && candidate.length !== UNTAGGED_KEY_LENGTH) || !KEY_PATTERN.test(candidate)) return { ok: false, reason: "MALFORMED" };
+  if (candidate.length !== API_KEY_LENGTH && candidate.length !== UNTAGGED_KEY_LENGTH) return { ok: false, reason: "MALFORMED" };
+  const kind = kindOf(candidate);
+  if (!kind) return { ok: false, reason: "MALFORMED" };
   // A plain comparison: the checksum is a public function of the candidate, so its timing tells
   // the sender nothing they could not compute themselves. The secret is compared by its hash.
   if (checksumOf(candidate.slice(0, -CHECKSUM_LENGTH)) !== candidate.slice(-CHECKSUM_LENGTH)) return { ok: false, reason: "MALFORMED" };
-  return { ok: true, key: candidate, tagged: candidate.length === API_KEY_LENGTH };
+  return { ok: true, key: candidate, tagged: candidate.length === API_KEY_LENGTH, kind };
+}
+
+function kindOf(candidate: string): KeyKind | null {
+  if (KEY_PATTERN.test(candidate)) return "api";
+  if (!SESSION_PATTERN.test(candidate)) return null;
+  return candidate.startsWith(SESSION_KEY_PREFIX) ? "session" : "cookie";
 }
 
 /**

@@ -90,6 +90,14 @@ export class KeyCache {
     this.absent.add(hash);
   }
 
+  /**
+   * Whether the last poll still vouches for cached lookups. The session cache (src/auth/sessions/)
+   * rides on this epoch: it uses its entries only while fresh and while `version` is unchanged.
+   */
+  get fresh(): boolean {
+    return this.now() < this.freshUntil;
+  }
+
   /** Taken before a database lookup and handed to set(): a row read before a clear is not kept after it. */
   get version(): number {
     return this.clears;

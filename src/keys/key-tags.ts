@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { DataSource, EntityManager } from "typeorm";
-import { generateApiKey, type GeneratedKey, hasValidTag, type ParsedKey } from "./api-key-format";
+import { generateKey, type GeneratedKey, hasValidTag, type KeyKind, type ParsedKey } from "./api-key-format";
 
 const TAG_SECRET_SQL = "SELECT secret FROM key_tag_secret WHERE id = 1";
 const UNTAGGED_KEY_SQL = "SELECT id FROM api_keys WHERE tagged = 0 LIMIT 1";
@@ -54,8 +54,8 @@ export class KeyTags {
     return this.loading;
   }
 
-  async issue(): Promise<GeneratedKey> {
-    return generateApiKey(this.secret ?? (await this.load()));
+  async issue(kind: KeyKind = "api"): Promise<GeneratedKey> {
+    return generateKey(kind, this.secret ?? (await this.load()));
   }
 
   /**

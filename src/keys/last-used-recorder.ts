@@ -15,18 +15,22 @@ export interface LastUsedRecorderOptions {
   flushIntervalMs: number;
   /** Bounds memory if the database stays away for long: newer keys wait for the next use. */
   maxPending?: number;
+  /** The timestamp column written; api_keys.last_used_at unless sessions.last_seen_at (session activity). */
+  target?: { table: "api_keys"; column: "last_used_at" } | { table: "sessions"; column: "last_seen_at" };
 }
 
 /**
- * Write-behind for ApiKey.lastUsedAt: authentication only notes the use in memory; a timer
- * writes the notes in one transaction. A request therefore never waits on a write, and a key
- * used a thousand times a minute costs one UPDATE a minute.
+ * Write-behind for ApiKey.lastUsedAt (and Session.lastSeenAt): authentication only notes the use
+ * in memory; a timer writes the notes in one transaction. A request therefore never waits on a
+ * write, and a key used a thousand times a minute costs one UPDATE a minute.
  */
 export class LastUsedRecorder {
   private pending = new Map<number, Date>();
   private readonly flusher: PeriodicFlush;
   private readonly maxPending: number;
   private readonly flushListeners = new Set<FlushListener>();
+  private readonly table: string;
+  private readonly column: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -34,6 +38,7 @@ export class LastUsedRecorder {
     private readonly logger: Logger,
   ) {
     this.maxPending = options.maxPending ?? 100_000;
+    ({ table: this.table, column: this.column } = options.target ?? { table: "api_keys", column: "last_used_at" });
     this.flusher = new PeriodicFlush(() => this.writePending(), options.flushIntervalMs);
   }
 
@@ -96,9 +101,10 @@ export class LastUsedRecorder {
           // One statement per chunk, not per key: a statement through TypeORM costs far more CPU
           // than the row it changes (a flush of 1,000 keys one by one showed in the request rate).
           // Never move lastUsedAt backwards: another instance may have written a later use.
+          const column = this.column;
           await manager.query(
-            `UPDATE api_keys SET last_used_at = CASE id ${whens} END
-             WHERE id IN (${chunk.map(() => "?").join(", ")}) AND (last_used_at IS NULL OR last_used_at < CASE id ${whens} END)`,
+            `UPDATE ${this.table} SET ${column} = CASE id ${whens} END
+             WHERE id IN (${chunk.map(() => "?").join(", ")}) AND (${column} IS NULL OR ${column} < CASE id ${whens} END)`,
             [...whenParams, ...chunk.map(([keyId]) => keyId), ...whenParams],
           );
         }
@@ -109,7 +115,7 @@ export class LastUsedRecorder {
       for (const [keyId, usedAt] of batch) {
         if (!this.pending.has(keyId) && this.pending.size < this.maxPending) this.pending.set(keyId, usedAt);
       }
-      this.logger.warn({ err: error, pending: this.pending.size }, "could not write lastUsedAt; will retry");
+      this.logger.warn({ err: error, pending: this.pending.size, table: this.table }, `could not write ${this.table}.${this.column}; will retry`);
     }
   }
 }

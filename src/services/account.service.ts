@@ -21,7 +21,7 @@ import type { PasswordHasher } from "../auth/password-hasher";
  */
 export interface SessionStore {
   /** Ends the user's sessions except `keep` (the one making the change); returns how many ended. */
-  endSessionsOf(manager: EntityManager, userId: number, keep?: string | null): Promise<number>;
+  endSessionsOf(manager: EntityManager, userId: number, keep?: number | null): Promise<number>;
 }
 
 /**
@@ -62,7 +62,8 @@ export interface PasswordChanger extends AuditActor {
   userId: number;
   email: string;
   /** The session the change is made from, which stays; absent for API keys and Basic passwords. */
-  sessionId?: string | null;
+  /** The login session making the change, which stays; every other session of the user ends. */
+  sessionId?: number | null;
 }
 
 export const MAX_USERS_PAGE = 500;
@@ -237,7 +238,7 @@ export class AccountService {
     return deleted;
   }
 
-  private async endSessions(manager: EntityManager, userId: number, keep: string | null): Promise<number> {
+  private async endSessions(manager: EntityManager, userId: number, keep: number | null): Promise<number> {
     let ended = 0;
     for (const store of this.sessions) ended += await store.endSessionsOf(manager, userId, keep);
     return ended;

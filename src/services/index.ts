@@ -13,6 +13,8 @@ import { PurgeJob } from "./purge-job";
 import { RevocationEpoch } from "../keys/revocation-epoch";
 import { SettingsService } from "./settings.service";
 import { UserService } from "./user.service";
+import { sessionActivityIntervalMs } from "../config/sessions";
+import { SessionService } from "./session.service";
 
 export interface Services {
   audit: AuditService;
@@ -31,6 +33,10 @@ export interface Services {
   keyTags: KeyTags;
   /** Hashes and checks passwords at the configured bcrypt cost. */
   passwords: PasswordHasher;
+  /** Login sessions: start, end, list, session keys. */
+  sessions: SessionService;
+  /** Write-behind of sessions.last_seen_at (idle-time refresh), as lastUsed is for keys. */
+  sessionActivity: LastUsedRecorder;
   /**
    * Starts the background jobs a serving process runs: lastUsedAt write-behind, the audit trail's
    * failure counter, the revocation poll and the expired-key purge. Loads the tag secret first,
@@ -54,15 +60,23 @@ export function createServices(
   const passwords = new PasswordHasher(options.bcryptCost ?? config.bcryptCost);
   const idempotency = new IdempotencyService(dataSource, () => keyTags.load(), (error) => logger.warn({ err: error }, "could not purge expired idempotent results; will retry"));
   const apiKeys = new ApiKeyService(dataSource, settings, audit, idempotency, revocations, keyTags, config.keyCaps);
+  const sessions = new SessionService(dataSource, keyTags, revocations, audit, settings, config.sessions);
+  const sessionActivity = new LastUsedRecorder(
+    dataSource,
+    { minIntervalMs: sessionActivityIntervalMs(config.sessions), flushIntervalMs: config.lastUsedFlushIntervalMs, target: { table: "sessions", column: "last_seen_at" } },
+    logger,
+  );
   const lastUsed = new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger);
   const keyRetention = new KeyRetentionService(dataSource, settings, audit, apiKeys.counts);
-  const purgeJob = new PurgeJob(keyRetention, config.purgeIntervalMs, logger, idempotency);
+  const purgeJob = new PurgeJob(keyRetention, config.purgeIntervalMs, logger, idempotency, sessions);
+  // Password changes, resets and user deletion end the user's login sessions in their own transaction.
+  const sessionStore: SessionStore = { endSessionsOf: (manager, userId, keep) => sessions.endAllForUser(userId, { manager, except: keep ?? undefined }) };
   let started = false;
   return {
     audit,
     settings,
-    users: new UserService(dataSource, audit, revocations, passwords),
-    accounts: new AccountService(dataSource, audit, revocations, apiKeys.counts, options.sessionStores ?? [], passwords),
+    users: new UserService(dataSource, audit, revocations, passwords, sessions),
+    accounts: new AccountService(dataSource, audit, revocations, apiKeys.counts, [sessionStore, ...(options.sessionStores ?? [])], passwords),
     apiKeys,
     lastUsed,
     keyRetention,
@@ -70,10 +84,13 @@ export function createServices(
     revocations,
     keyTags,
     passwords,
+    sessions,
+    sessionActivity,
     async start() {
       await keyTags.load();
       started = true;
       lastUsed.start();
+      sessionActivity.start();
       audit.start();
       revocations.start();
       idempotency.start();
@@ -85,6 +102,7 @@ export function createServices(
       await purgeJob.stop();
       idempotency.stop();
       await lastUsed.stop();
+      await sessionActivity.stop();
       await audit.stop();
       await revocations.stop();
     },

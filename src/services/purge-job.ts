@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { IdempotencyService } from "./idempotency.service";
 import type { KeyRetentionService, PurgeResult } from "./key-retention.service";
+import type { SessionService } from "./session.service";
 
 /** The first run comes this long after start (or after one interval, if shorter). */
 export const FIRST_RUN_DELAY_MS = 5 * 60_000;
@@ -22,6 +23,8 @@ export class PurgeJob {
     private readonly intervalMs: number,
     private readonly logger: Logger,
     private readonly idempotency?: Pick<IdempotencyService, "purgeExpired">,
+    /** Ended login sessions go on the same run: past their maximum, or idle long enough. */
+    private readonly sessions?: Pick<SessionService, "purgeExpired">,
   ) {}
 
   /** intervalMs 0 disables the job. */
@@ -42,6 +45,16 @@ export class PurgeJob {
     if (this.running) await this.running;
   }
 
+  private async purgeSessions(): Promise<void> {
+    if (!this.sessions) return;
+    try {
+      const purged = await this.sessions.purgeExpired();
+      if (purged > 0) this.logger.info({ purged }, "purged ended login sessions");
+    } catch (error) {
+      this.logger.error({ err: error }, "ended-session purge failed; will retry at the next interval");
+    }
+  }
+
   /** One run; resolves null if it failed (already logged) or one was already in progress. */
   runOnce(now: Date = new Date()): Promise<PurgeResult | null> {
     if (this.running) return Promise.resolve(null);
@@ -51,6 +64,7 @@ export class PurgeJob {
       .then(async (result) => {
         await this.idempotency?.purgeExpired(now);
         if (result.purged > 0) this.logger.info({ purged: result.purged, retentionDays: result.retentionDays }, "purged expired API keys");
+        await this.purgeSessions();
         return result;
       })
       .catch((error: unknown) => {

@@ -13,6 +13,7 @@ import { parseId } from "./ids";
 import { describePasswordProblem } from "./password-policy";
 import type { RevocationEpoch } from "../keys/revocation-epoch";
 import { refuseUnsafeCharacters, refuseUnsafeProseCharacters } from "./user-text";
+import type { SessionService } from "./session.service";
 
 const DISPLAY_NAME_MAX_LENGTH = 100;
 
@@ -31,6 +32,8 @@ export class UserService {
     private readonly revocations: Pick<RevocationEpoch, "bump" | "settled">,
     /** Makes every password hash, at the configured cost (BCRYPT_COST). */
     private readonly passwords: Pick<PasswordHasher, "hash">,
+    /** Deactivation ends the user's login sessions. */
+    private readonly sessions?: Pick<SessionService, "endAllForUser">,
   ) {}
 
   async findById(id: number): Promise<User | null> {
@@ -81,7 +84,10 @@ export class UserService {
       if (!active && user.id === actor.userId) throw new BadUserInputError("You cannot deactivate your own account.", "id");
       if (user.active !== active) {
         deactivated = !active;
-        if (deactivated) await this.revocations.bump(manager);
+        if (deactivated) {
+          await this.revocations.bump(manager);
+          await this.sessions?.endAllForUser(user.id, { manager });
+        }
         await repository.update({ id: user.id }, { active });
         user.active = active;
         await this.audit.record(

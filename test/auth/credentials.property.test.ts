@@ -141,7 +141,7 @@ describe("key parser, property-based (fast-check)", () => {
         expect(parseApiKey(key + extra).ok).toBe(false);
         expect(parseApiKey(extra + key).ok).toBe(false);
         expect(parseApiKey(key.slice(0, -cut)).ok).toBe(false);
-        expect(parseApiKey(key)).toEqual({ ok: true, key, tagged: true });
+        expect(parseApiKey(key)).toEqual({ ok: true, key, tagged: true, kind: "api" });
       }),
       { numRuns: 500 },
     );

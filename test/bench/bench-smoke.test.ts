@@ -23,15 +23,16 @@ describe("benchmark and soak scripts (smoke)", () => {
     const scenario = (id: string) => report.scenarios.find((s) => s.id === id && (s.db === db || s.db === null))!.median;
 
     expect(report.scenarios.map((s) => s.id).sort()).toEqual(
-      ["admin-list-deep", "admin-list-first", "anonymous", "apikey-1M", "apikey-1M-nocache", "apikey-basic", "apikey-header", "apikey-nocache", "bad-keys-checksum", "bad-keys-revoked", "bad-keys-unknown", "baseline-apollo", "baseline-http", "apollo-lean", "naive-bcrypt-keys", "password-basic"].sort(),
+      ["admin-list-deep", "admin-list-first", "anonymous", "apikey-1M", "apikey-1M-nocache", "apikey-basic", "apikey-header", "apikey-nocache", "bad-keys-checksum", "bad-keys-revoked", "bad-keys-unknown", "baseline-apollo", "baseline-http", "apollo-lean", "cookie-me", "naive-bcrypt-keys", "password-basic"].sort(),
     );
     for (const s of report.scenarios) expect({ id: s.id, unexpected: s.median.unexpected }).toEqual({ id: s.id, unexpected: 0 });
-    for (const id of ["baseline-http", "baseline-apollo", "apollo-lean", "anonymous", "apikey-basic", "apikey-header", "apikey-1M", "apikey-nocache", "apikey-1M-nocache", "password-basic", "bad-keys-unknown", "bad-keys-revoked", "bad-keys-checksum", "admin-list-first", "admin-list-deep"]) {
+    for (const id of ["baseline-http", "baseline-apollo", "apollo-lean", "anonymous", "apikey-basic", "apikey-header", "apikey-1M", "apikey-nocache", "apikey-1M-nocache", "password-basic", "bad-keys-unknown", "bad-keys-revoked", "bad-keys-checksum", "admin-list-first", "admin-list-deep", "cookie-me"]) {
       expect({ id, served: scenario(id).requests > 0 }).toEqual({ id, served: true });
     }
     // At most one: a key's first request reads it, the key cache answers the rest.
     // A revoked key's first request looks it up; the remembered absence answers the rest.
-    for (const id of ["apikey-basic", "apikey-header", "apikey-1M", "bad-keys-revoked"]) expect({ id, atMostOne: scenario(id).selectsPerRequest <= 1 }).toEqual({ id, atMostOne: true });
+    // A session cookie likewise: its first request reads the session, the session cache answers the rest.
+    for (const id of ["apikey-basic", "apikey-header", "apikey-1M", "bad-keys-revoked", "cookie-me"]) expect({ id, atMostOne: scenario(id).selectsPerRequest <= 1 }).toEqual({ id, atMostOne: true });
     // With the cache off, exactly one per request.
     for (const id of ["apikey-nocache", "apikey-1M-nocache"]) expect({ id, selects: scenario(id).selectsPerRequest }).toEqual({ id, selects: expect.closeTo(1, 1) });
     // None on the request path for made-up or broken keys (test/auth/sql-per-request.http.test.ts
@@ -44,7 +45,7 @@ describe("benchmark and soak scripts (smoke)", () => {
     expect(fs.readFileSync(report.files!.png).subarray(1, 4).toString()).toBe("PNG");
     const markdown = fs.readFileSync(report.files!.md, "utf8");
     expect(markdown).toContain("| apikey-basic | " + db);
-    expect(JSON.parse(fs.readFileSync(report.files!.json, "utf8")).scenarios).toHaveLength(16);
+    expect(JSON.parse(fs.readFileSync(report.files!.json, "utf8")).scenarios).toHaveLength(17);
   }, 240_000);
 
   test("bench --only: just the scenarios named (the target pair closer in time), revokeAllApiKeys only when named; an unknown name is refused", async () => {

@@ -20,7 +20,7 @@ describe("API key format", () => {
     const keys = Array.from({ length: 1000 }, () => issueTestKey().key);
     expect(new Set(keys).size).toBe(1000);
     for (const key of keys) {
-      expect(parseApiKey(key)).toEqual({ ok: true, key, tagged: true });
+      expect(parseApiKey(key)).toEqual({ ok: true, key, tagged: true, kind: "api" });
       expect(hasValidTag(key, TEST_TAG_SECRET)).toBe(true);
     }
   });
@@ -36,7 +36,7 @@ describe("API key format", () => {
     for (const position of [4, 20, 46, 47, 50, 54]) {
       const replacement = key[position] === "A" ? "B" : "A";
       const forged = withChecksum(key.slice(0, position) + replacement + key.slice(position + 1, API_KEY_LENGTH - 6));
-      expect(parseApiKey(forged)).toEqual({ ok: true, key: forged, tagged: true });
+      expect(parseApiKey(forged)).toEqual({ ok: true, key: forged, tagged: true, kind: "api" });
       expect(hasValidTag(forged, TEST_TAG_SECRET)).toBe(false);
     }
   });
@@ -44,7 +44,7 @@ describe("API key format", () => {
   test("a key of the format before tags (53 characters) parses as untagged and never passes a tag check", () => {
     const key = untaggedKey();
     expect(key).toHaveLength(UNTAGGED_KEY_LENGTH);
-    expect(parseApiKey(key)).toEqual({ ok: true, key, tagged: false });
+    expect(parseApiKey(key)).toEqual({ ok: true, key, tagged: false, kind: "api" });
     expect(hasValidTag(key, TEST_TAG_SECRET)).toBe(false);
   });
 

@@ -43,7 +43,7 @@ export interface TestApp {
   createUser(email: string, options?: { isAdmin?: boolean; password?: string }): Promise<TestUser>;
   setKeysEnabled(enabled: boolean): Promise<void>;
   generateKey(user: TestUser, args?: { description?: string; readOnly?: boolean }): Promise<{ key: string; id: string }>;
-  /** Fails with the offending text if a secret appears outside generateApiKey's responses. */
+  /** Fails with the offending text if a secret appears outside generateApiKey's and generateSessionKey's responses. */
   assertNoSecretLeaks(): void;
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -130,7 +130,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       for (const secret of secrets) {
         const line = logLines.find((text) => text.includes(secret));
         if (line) throw new Error(`a secret appears in a log line: ${line.slice(0, 200)}`);
-        const response = responses.find((r) => !/generateApiKey|resetUserPassword/.test(r.query) && r.body.includes(secret));
+        const response = responses.find((r) => !/generateApiKey|generateSessionKey|resetUserPassword/.test(r.query) && r.body.includes(secret));
         if (response) throw new Error(`a secret appears in the response to: ${response.query.slice(0, 200)}`);
       }
     },
@@ -154,7 +154,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   return testApp;
 }
 
-const KEY_SHAPE = /xta_[0-9A-Za-z]{49}/;
+/** API keys, session keys and session cookie values share one shape under three prefixes. */
+const KEY_SHAPE = /xt[asc]_[0-9A-Za-z]{49}/;
 
 /** No table (present or added later by any entity) holds a generated key or a password in clear. */
 async function assertNoSecretsAtRest(db: TestDatabase, secrets: Set<string>): Promise<void> {
