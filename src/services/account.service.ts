@@ -167,6 +167,8 @@ export class AccountService {
         manager,
       );
     });
+    // Ending sessions bumped the revocation counter: every instance drops them before this returns.
+    await this.revocations.settled();
   }
 
   /**
@@ -194,6 +196,7 @@ export class AccountService {
         manager,
       );
     });
+    await this.revocations.settled();
     return oneTimePassword;
   }
 
