@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import path from "node:path";
 import type { Stats } from "../servers/ipc";
@@ -31,10 +32,25 @@ let compiled: string | null = null;
  * NODE_ENV=production, not under ts-node's require hooks and source-map stack traces.
  * BENCH_TS_NODE=1 skips the build and runs the TypeScript through ts-node instead.
  */
+/**
+ * tsc never deletes output whose source moved away, and a stale src/config.js would shadow the
+ * src/config/ folder it became. Only orphans go (not the whole folder): another bench process may
+ * be running servers from it.
+ */
+function removeOrphans(buildDir: string): void {
+  for (const entry of fs.readdirSync(buildDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(".js")) continue;
+    const built = path.join(entry.parentPath, entry.name);
+    const source = path.join(ROOT, path.relative(buildDir, built)).replace(/\.js$/, ".ts");
+    if (!fs.existsSync(source)) fs.rmSync(built, { force: true });
+  }
+}
+
 export function compiledServersDir(): string | null {
   if (process.env.BENCH_TS_NODE === "1") return null;
   if (!compiled) {
     execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.bench.json")], { cwd: ROOT, stdio: "inherit" });
+    removeOrphans(path.join(ROOT, ".bench-build"));
     compiled = path.join(ROOT, ".bench-build", "bench", "servers");
   }
   return compiled;

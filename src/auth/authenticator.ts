@@ -12,7 +12,7 @@ import { createKeyLookup, type KeyLookup, type KeyRow } from "../keys/key-lookup
 import type { KeyTags } from "../keys/key-tags";
 import type { AuthMethod, Identity } from "./identity";
 import type { SessionAuthenticator } from "./sessions/session-authenticator";
-import type { PasswordHasher } from "./password-hasher";
+import type { PasswordHasher } from "../services/password-hasher";
 
 export type AuthResult =
   | { ok: true; identity: Identity | null }

@@ -1,5 +1,13 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
-import { canonicalEmail } from "../entities/email";
+
+/**
+ * src/entities/email.ts's canonicalEmail as it stood when this migration was written, copied so
+ * the migration keeps doing what it did whatever that function later becomes (and so migrations
+ * stay below entities in the layering).
+ */
+function canonicalEmail(raw: string): string {
+  return raw.normalize("NFKC").toLowerCase().normalize("NFKC").trim();
+}
 
 /**
  * Emails stored in their one canonical form (src/entities/email.ts) and compared byte for byte.

@@ -12,7 +12,7 @@ import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
 import { describePasswordProblem } from "./password-policy";
 import type { RevocationEpoch } from "../keys/revocation-epoch";
-import type { PasswordHasher } from "../auth/password-hasher";
+import type { PasswordHasher } from "./password-hasher";
 
 /**
  * Where login sessions plug in: a password change or reset ends the user's sessions, and deleting

@@ -1,6 +1,6 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
-import { PasswordHasher } from "../auth/password-hasher";
+import { PasswordHasher } from "./password-hasher";
 import { KeyTags } from "../keys/key-tags";
 import type { Config } from "../config";
 import { AccountService, type SessionStore } from "./account.service";

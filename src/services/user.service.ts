@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { DataSource } from "typeorm";
 import { isPlausibleEmail } from "../config";
-import type { PasswordHasher } from "../auth/password-hasher";
+import type { PasswordHasher } from "./password-hasher";
 import { canonicalEmail } from "../entities/email";
 import { User } from "../entities/user.entity";
 import { inTransaction } from "../db/transactions";

@@ -1,4 +1,4 @@
-import { PasswordHasher } from "../../src/auth/password-hasher";
+import { PasswordHasher } from "../../src/services/password-hasher";
 import { basic, startTestApp, type TestApp } from "../support/app";
 
 const ME = "{ me { email } }";

@@ -1,5 +1,5 @@
 import bcrypt from "bcrypt";
-import { PasswordHasher } from "../../src/auth/password-hasher";
+import { PasswordHasher } from "../../src/services/password-hasher";
 import { loadConfig } from "../../src/config";
 import { UserService } from "../../src/services/user.service";
 import { basic, errorCode, startTestApp, type TestApp, type TestUser } from "../support/app";

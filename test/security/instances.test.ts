@@ -3,7 +3,7 @@ import pino from "pino";
 import { fromSqlDateTime } from "../../src/db/data-source";
 import { AuditService } from "../../src/services/audit.service";
 import { UserService } from "../../src/services/user.service";
-import { PasswordHasher } from "../../src/auth/password-hasher";
+import { PasswordHasher } from "../../src/services/password-hasher";
 import { type ChildServer, startChildServer } from "../support/child-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 

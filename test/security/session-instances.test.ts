@@ -1,4 +1,4 @@
-import { PasswordHasher } from "../../src/auth/password-hasher";
+import { PasswordHasher } from "../../src/services/password-hasher";
 import pino from "pino";
 import { AuditService } from "../../src/services/audit.service";
 import { RevocationEpoch } from "../../src/keys/revocation-epoch";

@@ -1,6 +1,6 @@
 import pino from "pino";
 import type { DataSource } from "typeorm";
-import { PasswordHasher } from "../../src/auth/password-hasher";
+import { PasswordHasher } from "../../src/services/password-hasher";
 import { AuditService } from "../../src/services/audit.service";
 import { UserService } from "../../src/services/user.service";
 

@@ -1,4 +1,4 @@
-import { PasswordHasher } from "../../../src/auth/password-hasher";
+import { PasswordHasher } from "../../../src/services/password-hasher";
 import pino from "pino";
 import { SessionAuthenticator, type SessionAuthResult } from "../../../src/auth/sessions/session-authenticator";
 import { SessionCache } from "../../../src/auth/sessions/session-cache";

@@ -2,7 +2,6 @@ import bcrypt from "bcrypt";
 import { randomBytes } from "node:crypto";
 import { DEFAULT_BCRYPT_COST } from "../config";
 
-
 /**
  * Every password hash the service makes, and every comparison, at one configured cost.
  *
