@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { canonicalEmail } from "../entities/email";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
@@ -465,7 +466,7 @@ function parseBoolean(raw: string): boolean {
 async function findUser(dataSource: DataSource, who: string): Promise<User | null> {
   const repository = dataSource.getRepository(User);
   if (/^[1-9]\d{0,15}$/.test(who)) return repository.findOneBy({ id: Number(who) });
-  return repository.findOneBy({ email: who.trim().toLowerCase() });
+  return repository.findOneBy({ email: canonicalEmail(who) });
 }
 
 async function readPassword(io: CliIo): Promise<string | null> {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { canonicalEmail } from "../entities/email";
 import type { DataSource, EntityManager } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime, toSqlDateTime } from "../db/data-source";
 import { inTransaction } from "../db/transactions";
@@ -256,7 +257,7 @@ function userConditions(filter: UserFilterInput): { conditions: string[]; params
   if (filter.emailContains != null && filter.emailContains.trim() !== "") {
     // Emails are stored lower-cased.
     conditions.push("u.email LIKE ? ESCAPE '!'");
-    params.push(`%${filter.emailContains.trim().toLowerCase().replace(/[!%_]/g, (c) => "!" + c)}%`);
+    params.push(`%${canonicalEmail(filter.emailContains).replace(/[!%_]/g, (c) => "!" + c)}%`);
   }
   if (filter.active != null) {
     conditions.push("u.active = ?");

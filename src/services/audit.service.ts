@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { canonicalEmail } from "../entities/email";
 import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
 import { fromSqlDateTime, toSqlDateTime } from "../db/data-source";
@@ -191,7 +192,7 @@ export class AuditService {
     }
     if (filter.actorEmail) {
       conditions.push("e.actor_email = ?");
-      params.push(filterText(filter.actorEmail, "actorEmail").trim().toLowerCase());
+      params.push(canonicalEmail(filterText(filter.actorEmail, "actorEmail")));
     }
     if (filter.keyId != null) {
       conditions.push("e.key_id = ?");

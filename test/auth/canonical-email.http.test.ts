@@ -99,4 +99,16 @@ describe("one canonical form of an email", () => {
     expect(await count("ｅｒｉｎ@example.org")).toBe(1);
     expect(await count("érin@example.org")).toBe(0);
   });
+
+  test("users(filter: { emailContains }) and auditEvents(filter: { actorEmail }) match the canonical form too", async () => {
+    const frank = await app.createUser("frank@example.org");
+    const users = await app.graphql('{ users(filter: { emailContains: "ＦＲＡＮＫ@" }) { nodes { id } } }', undefined, basic(admin.email, admin.password));
+    expect(users.body.data.users.nodes).toEqual([{ id: String(frank.id) }]);
+    await app.setKeysEnabled(true);
+    expect((await app.graphql("mutation { generateApiKey { key } }", undefined, basic(frank.email, frank.password))).status).toBe(200);
+    await app.services.audit.flushFailures();
+    const events = await app.graphql('{ auditEvents(filter: { actorEmail: "ＦＲＡＮＫ@Example.org" }) { nodes { id } } }', undefined, basic(admin.email, admin.password));
+    expect(events.body.errors).toBeUndefined();
+    expect(events.body.data.auditEvents.nodes.length).toBeGreaterThan(0);
+  });
 });
