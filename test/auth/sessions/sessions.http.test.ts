@@ -203,6 +203,9 @@ describe("login sessions over HTTP", () => {
       expect(key).toMatch(/^xts_[0-9A-Za-z]{57}$/);
       expect((await app.graphql("{ me { email } }", undefined, viaKey(key))).body.data.me.email).toBe(alice.email);
       expect((await app.graphql("{ me { email } }", undefined, { apikey: key })).status).toBe(200);
+      // Each kind only where it belongs: a session key is no cookie, a cookie value no key.
+      expect((await new Browser(app).me({ cookie: `xta_session=${key}` })).status).toBe(401);
+      expect((await app.graphql("{ me { email } }", undefined, viaKey(browser.jar.get("xta_session")!))).status).toBe(401);
 
       // Not from a password, an API key or a session key.
       expect(errorCode(await app.graphql("mutation { generateSessionKey }", undefined, basic(alice.email, alice.password)))).toBe("FORBIDDEN");
