@@ -11,11 +11,11 @@ import { ExpiredKeyRetention1764320000000 } from "../migrations/1764320000000-ex
 import { AuditEvent } from "../entities/audit-event.entity";
 import { RevocationEpoch1764400000000 } from "../migrations/1764400000000-revocation-epoch";
 import { KeyTags1764500000000 } from "../migrations/1764500000000-key-tags";
-import { Sessions1764600000000 } from "../migrations/1764600000000-sessions";
+import { Sessions1764900000000 } from "../migrations/1764900000000-sessions";
 import { Session, SessionKey } from "../entities/session.entity";
 
 export const ENTITIES = [User, ApiKey, ExternalToolSettings, AuditEvent, Session, SessionKey];
-export const MIGRATIONS = [InitialSchema1764237600000, AuditAndRotation1764300000000, ExpiredKeyRetention1764320000000, RevocationEpoch1764400000000, KeyTags1764500000000, Sessions1764600000000];
+export const MIGRATIONS = [InitialSchema1764237600000, AuditAndRotation1764300000000, ExpiredKeyRetention1764320000000, RevocationEpoch1764400000000, KeyTags1764500000000, Sessions1764900000000];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;

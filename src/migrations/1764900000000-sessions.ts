@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner, Table, TableForeignKey, TableIndex } f
  * named secrets made here so every instance shares them with nothing to configure: the first is
  * the key that signs device cookies (OWASP's device-cookie pattern, src/auth/sessions/device-cookies.ts).
  */
-export class Sessions1764600000000 implements MigrationInterface {
-  name = "Sessions1764600000000";
+export class Sessions1764900000000 implements MigrationInterface {
+  name = "Sessions1764900000000";
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.createTable(
