@@ -1,12 +1,19 @@
 import "reflect-metadata";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { createRuntime, type Runtime } from "./runtime";
+import { InitialAdminPasswordError } from "./services/user.service";
 
 async function main(): Promise<void> {
   const config = readConfigOrExit();
   const runtime = await createRuntime(config);
   const { logger, services } = runtime;
-  const initialAdmin = await services.users.ensureInitialAdmin(config.adminEmail, config.adminPassword);
+  const initialAdmin = await services.users.ensureInitialAdmin(config.adminEmail, config.adminPassword).catch(async (error: unknown) => {
+    if (!(error instanceof InitialAdminPasswordError)) throw error;
+    // A configuration mistake like the others: reported the same way, with the same exit code.
+    await runtime.stop();
+    process.stderr.write(`${new ConfigError([error.message]).message}\n`);
+    process.exit(2);
+  });
   if (initialAdmin.created) {
     logger.info({ userId: initialAdmin.user.id, email: initialAdmin.user.email }, "created the first site admin");
     if (initialAdmin.generatedPassword) {

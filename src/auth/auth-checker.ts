@@ -4,15 +4,17 @@ import type { Context } from "./context.type";
 import type { Identity } from "./identity";
 
 export const ADMIN = "ADMIN";
+/** Marks the one operation a password awaiting its change may run: changeMyPassword. */
+export const PENDING_PASSWORD_CHANGE = "PENDING_PASSWORD_CHANGE";
 
 /**
  * `@Authorized()` needs any identity, `@Authorized(ADMIN)` a site admin. Throws instead of
- * returning false so each refusal carries its own code and HTTP status.
+ * returning false so each refusal carries its own code, reason and HTTP status.
  */
 export const authChecker: AuthChecker<Context> = ({ context, info }, roles) => {
-  const identity = authenticatedIdentity(context);
-  if (identity.readOnly && info.operation.operation !== "query") throw new ForbiddenError();
-  if (roles.includes(ADMIN) && !identity.isAdmin) throw new ForbiddenError();
+  const identity = roles.includes(PENDING_PASSWORD_CHANGE) ? signedIn(context) : authenticatedIdentity(context);
+  if (identity.readOnly && info.operation.operation !== "query") throw new ForbiddenError("READ_ONLY_KEY");
+  if (roles.includes(ADMIN) && !identity.isAdmin) throw new ForbiddenError("ADMIN_REQUIRED");
   return true;
 };
 
@@ -22,6 +24,12 @@ export const authChecker: AuthChecker<Context> = ({ context, info }, roles) => {
  * per resolution, about a tenth of a cached-key request's instructions).
  */
 export function authenticatedIdentity(context: Context): Identity {
+  const identity = signedIn(context);
+  if (identity.passwordChangeRequired) throw new ForbiddenError("PASSWORD_CHANGE_REQUIRED");
+  return identity;
+}
+
+function signedIn(context: Context): Identity {
   if (!context.identity) throw new UnauthenticatedError("MISSING");
   return context.identity;
 }

@@ -1,8 +1,9 @@
-import bcrypt from "bcrypt";
+import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime } from "../db/data-source";
 import { isExpired } from "../entities/api-key.entity";
-import type { AuthFailureReason } from "../errors";
+import { canonicalEmail } from "../entities/email";
+import type { AuthFailureReason, AuthMistake } from "../errors";
 import type { LastUsedRecorder } from "../keys/last-used-recorder";
 import { API_KEY_LENGTH, hashApiKey, hashesEqual, parseApiKey, UNTAGGED_KEY_LENGTH } from "../keys/api-key-format";
 import type { Credentials } from "./credentials";
@@ -11,21 +12,49 @@ import { createKeyLookup, type KeyLookup, type KeyRow } from "../keys/key-lookup
 import type { KeyTags } from "../keys/key-tags";
 import type { AuthMethod, Identity } from "./identity";
 import type { SessionAuthenticator } from "./sessions/session-authenticator";
+import type { PasswordHasher } from "./password-hasher";
 
 export type AuthResult =
   | { ok: true; identity: Identity | null }
-  | { ok: false; reason: Exclude<AuthFailureReason, "MISSING">; method: AuthMethod | "unknown"; /** The account aimed at, when it exists. */ account?: { userId: number; email: string } };
+  | {
+      ok: false;
+      reason: Exclude<AuthFailureReason, "MISSING">;
+      method: AuthMethod | "unknown";
+      /** The account aimed at, when it exists. */
+      account?: { userId: number; email: string };
+      /** What the client evidently got wrong, when the request alone shows it. */
+      mistake?: AuthMistake;
+    };
+
+const MALFORMED: AuthResult = Object.freeze({ ok: false, reason: "MALFORMED", method: "unknown" });
 
 /**
  * What authentication needs of the key service: the first use of a rotated key retires the key it
- * replaced. Declared here so that auth/ depends on this one method, not on the service class.
+ * replaced, and a key whose rotation overlap ran out is told apart from an expired one. Declared
+ * here so that auth/ depends on these methods, not on the service class.
  */
 export interface RotationFinisher {
   retirePredecessor(successor: { keyId: number; userId: number; email: string }, predecessorId: number): Promise<void>;
+  hasSuccessor(keyId: number): Promise<boolean>;
 }
 
-// Compared against when the email is unknown, so the response time does not reveal which emails exist.
-const DUMMY_PASSWORD_HASH = bcrypt.hashSync("timing-equaliser-not-a-password", 10);
+/** The account a login names, as stored; found before any bcrypt, so the throttle can key on it. */
+export interface PasswordAccount {
+  userId: number;
+  email: string;
+  passwordHash: string;
+  isAdmin: boolean;
+  active: boolean;
+  /** A reset password: good for changeMyPassword only, until changed. */
+  passwordChangeRequired: boolean;
+}
+
+export interface PasswordChecking {
+  hasher: Pick<PasswordHasher, "verify" | "isOutdated">;
+  /** The user service's: replaces a hash of an older cost once a login proved the password. */
+  users: { rehashPassword(userId: number, outdatedHash: string, password: string): Promise<void> };
+  logger: Pick<Logger, "warn">;
+}
 
 /** Credentials in, identity out: the only place that decides who a request is. */
 export class Authenticator {
@@ -37,6 +66,7 @@ export class Authenticator {
     private readonly rotations: RotationFinisher,
     private readonly cache: KeyCache,
     private readonly keyTags: Pick<KeyTags, "mayHaveIssued">,
+    private readonly passwords: PasswordChecking,
     /** Session cookies and session keys (src/auth/sessions/). */
     private readonly sessions: Pick<SessionAuthenticator, "authenticateCookie" | "authenticateKey">,
   ) {
@@ -52,11 +82,11 @@ export class Authenticator {
       case "none":
         return { ok: true, identity: null };
       case "malformed":
-        return { ok: false, reason: "MALFORMED", method: "unknown" };
+        return credentials.mistake ? { ok: false, reason: "MALFORMED", method: "unknown", mistake: credentials.mistake } : MALFORMED;
       case "apikey":
         return this.authenticateKey(credentials.key, now);
       case "password":
-        return this.authenticatePassword(credentials.email, credentials.password);
+        return this.findPasswordAccount(credentials.email).then((account) => this.verifyPassword(account, credentials.password));
       case "session":
         return this.sessions.authenticateCookie(credentials.token);
     }
@@ -86,15 +116,21 @@ export class Authenticator {
     return key.then((found) => this.checkKey(found, now));
   }
 
-  private checkKey(key: CachedKey | null, now: Date | undefined): AuthResult {
+  private checkKey(key: CachedKey | null, now: Date | undefined): AuthResult | Promise<AuthResult> {
     if (!key) return { ok: false, reason: "INVALID", method: "apikey" };
     if (!key.active) return { ok: false, reason: "INVALID", method: "apikey", account: { userId: key.userId, email: key.email } };
     const nowMs = now === undefined ? Date.now() : now.getTime();
-    if (isExpired(key.expiresAt, nowMs)) return { ok: false, reason: "EXPIRED", method: "apikey", account: { userId: key.userId, email: key.email } };
+    if (isExpired(key.expiresAt, nowMs)) return this.expired(key);
     const queued = this.lastUsed.record(key.keyId, key.lastUsedAt, now ?? nowMs);
     if (queued) key.lastUsedAt = queued;
     // One frozen result per cached key, shared by its requests: nothing downstream writes to an identity.
     return (key.accepted ??= Object.freeze({ ok: true, identity: Object.freeze(identityOf(key)) })) as AuthResult;
+  }
+
+  /** A rotation's overlap that ran out is not an expiry: the key has a successor to use. */
+  private async expired(key: CachedKey): Promise<AuthResult> {
+    const reason = (await this.rotations.hasSuccessor(key.keyId)) ? "ROTATED" : "EXPIRED";
+    return { ok: false, reason, method: "apikey", account: { userId: key.userId, email: key.email } };
   }
 
   /** The one SQL statement of an authenticated request, when the cache cannot answer. */
@@ -118,19 +154,46 @@ export class Authenticator {
     return key;
   }
 
-  private async authenticatePassword(email: string, password: string): Promise<AuthResult> {
+  /**
+   * The account an email names: its canonical form (src/entities/email.ts), compared byte for
+   * byte, so an accented or otherwise folded variant never reaches another user's row.
+   */
+  async findPasswordAccount(email: string): Promise<PasswordAccount | null> {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      "SELECT id, email, password_hash, is_admin, active FROM users WHERE email = ?",
-      [email.trim().toLowerCase()],
+      "SELECT id, email, password_hash, is_admin, active, password_must_change FROM users WHERE email = ?",
+      [canonicalEmail(email)],
     );
     const row = rows[0];
-    const matches = await bcrypt.compare(password, row ? String(row.password_hash) : DUMMY_PASSWORD_HASH);
-    if (!row || !matches || !fromSqlBoolean(row.active)) {
-      return { ok: false, reason: "INVALID", method: "password", account: row ? { userId: Number(row.id), email: String(row.email) } : undefined };
+    if (!row) return null;
+    return { userId: Number(row.id), email: String(row.email), passwordHash: String(row.password_hash), isAdmin: fromSqlBoolean(row.is_admin), active: fromSqlBoolean(row.active), passwordChangeRequired: fromSqlBoolean(row.password_must_change) };
+  }
+
+  /**
+   * One bcrypt comparison, against the account's hash or, for an unknown email, a dummy of the same
+   * cost. A proven password whose hash is of an older cost is rehashed before the answer.
+   */
+  async verifyPassword(account: PasswordAccount | null, password: string): Promise<AuthResult> {
+    const matches = await this.passwords.hasher.verify(password, account?.passwordHash ?? null);
+    if (!account || !matches || !account.active) {
+      return { ok: false, reason: "INVALID", method: "password", account: account ? { userId: account.userId, email: account.email } : undefined };
+    }
+    if (this.passwords.hasher.isOutdated(account.passwordHash)) {
+      // A failed rehash must not fail a correct login: the next login tries again.
+      await this.passwords.users.rehashPassword(account.userId, account.passwordHash, password).catch((error: unknown) => {
+        this.passwords.logger.warn({ err: error, userId: account.userId }, "could not rehash an outdated password hash");
+      });
     }
     return {
       ok: true,
-      identity: { userId: Number(row.id), email: String(row.email), isAdmin: fromSqlBoolean(row.is_admin), method: "password", keyId: null, readOnly: false },
+      identity: {
+        userId: account.userId,
+        email: account.email,
+        isAdmin: account.isAdmin,
+        method: "password",
+        keyId: null,
+        readOnly: false,
+        passwordChangeRequired: account.passwordChangeRequired,
+      },
     };
   }
 }

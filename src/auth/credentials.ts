@@ -10,7 +10,7 @@ export type Credentials =
   | { kind: "password"; email: string; password: string }
   /** A login session's cookie value: made by the HTTP layer (src/http/cookies.ts), only when no header credentials came. */
   | { kind: "session"; token: string }
-  | { kind: "malformed" };
+  | { kind: "malformed"; mistake?: "BEARER_SCHEME" };
 
 export interface CredentialHeaders {
   authorization?: string;
@@ -40,6 +40,7 @@ export function parseCredentials(headers: CredentialHeaders): Credentials {
  * base64url and missing padding, which re-encode to a different string.
  */
 const BASIC_HEADER = /^\s*[Bb][Aa][Ss][Ii][Cc]\s+([A-Za-z0-9+/]*(?:[AEIMQUYcgkosw048]=|[AQgw]==)?)\s*$/;
+const BEARER_HEADER = /^\s*bearer(\s|$)/i;
 const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*(?:[AEIMQUYcgkosw048]=|[AQgw]==)?$/;
 const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 // Control characters have no place in an email, password or key.
@@ -48,6 +49,7 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 function parseAuthorization(header: string): Credentials {
   if (header.length > MAX_CREDENTIAL_HEADER_LENGTH) return { kind: "malformed" };
   const match = BASIC_HEADER.exec(header);
+  if (!match && BEARER_HEADER.test(header)) return { kind: "malformed", mistake: "BEARER_SCHEME" };
   if (!match) return { kind: "malformed" };
   const decoded = decodeCanonicalBase64(match[1]);
   if (decoded === null) return { kind: "malformed" };

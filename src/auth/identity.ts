@@ -14,6 +14,11 @@ export interface Identity {
   /** A read-only key may run queries only. */
   readOnly: boolean;
   /**
+   * A password an admin reset, not yet changed: good for changeMyPassword only. Never set for an
+   * API key: keys are separate credentials and keep working.
+   */
+  passwordChangeRequired?: boolean;
+  /**
    * The rest of the user's row, when the authenticator read it in its own statement (API keys):
    * `me` answers from it instead of reading the user again.
    */

@@ -30,6 +30,8 @@ const DEFAULT_PROGRAM = "npm run admin --";
 /** An operator at the server's console: no account, so the audit trail records no user or IP. */
 export const CLI_ACTOR: AuditActor = { userId: null, email: null, ip: null };
 const BATCH_SIZE = 500;
+/** How many matching keys a bulk revocation shows before it asks. */
+const PREVIEW_SIZE = 20;
 
 const EXPIRATIONS: Record<string, ApiKeyExpiration> = {
   never: ApiKeyExpiration.NEVER,
@@ -211,6 +213,120 @@ const COMMANDS: Record<string, Command> = {
       return EXIT_OK;
     },
   },
+  "list-users": {
+    usage: "list-users [--email-contains TEXT] [--active|--inactive] [--admins]",
+    summary: "List users (oldest first) with their key counts and last key use.",
+    options: { "email-contains": { type: "string" }, active: { type: "boolean" }, inactive: { type: "boolean" }, admins: { type: "boolean" } },
+    positionals: [0, 0],
+    async run({ values, services, io }) {
+      if (values.active && values.inactive) throw new UsageError("--active and --inactive exclude each other");
+      const filter = { emailContains: values["email-contains"] as string | undefined, active: values.active ? true : values.inactive ? false : undefined, isAdmin: values.admins ? true : undefined };
+      const rows: string[][] = [];
+      let after: string | null = null;
+      do {
+        const page = await services.accounts.list({ filter, first: BATCH_SIZE, after });
+        for (const user of page.nodes) {
+          const flags = [user.isAdmin ? "admin" : "", user.active ? "" : "inactive", user.passwordChangeRequired ? "must-change-password" : ""].filter(Boolean);
+          rows.push([String(user.id), user.email, user.displayName ?? "", `${user.activeKeyCount}/${user.keyCount}`, user.lastActivityAt ? shortDate(user.lastActivityAt) : "never", shortDate(user.createdAt), flags.join(",")]);
+        }
+        after = page.hasNextPage ? page.endCursor : null;
+      } while (after);
+      if (rows.length === 0) {
+        io.stdout.write("No users.\n");
+        return EXIT_OK;
+      }
+      io.stdout.write(formatTable(["ID", "EMAIL", "NAME", "KEYS (ACTIVE/ALL)", "LAST KEY USE", "CREATED", "FLAGS"], rows));
+      io.stdout.write(`${rows.length} user${rows.length === 1 ? "" : "s"}.\n`);
+      return EXIT_OK;
+    },
+  },
+  "reset-password": {
+    usage: "reset-password <email|id>",
+    summary:
+      "Give the user a one-time password, printed once. It is good only for changing the password (changeMyPassword) until they do; their sessions end, their API keys keep working.",
+    options: {},
+    positionals: [1, 1],
+    async run({ positionals: [who], services, dataSource, io }) {
+      const user = await findUser(dataSource, who);
+      if (!user) return fail(io, `No user ${JSON.stringify(who)}.`);
+      const oneTimePassword = await services.accounts.resetPassword(String(user.id), CLI_ACTOR);
+      io.stdout.write(`One-time password for user #${user.id} ${user.email} (shown only this once; it must be changed at the next login):\n${oneTimePassword}\n`);
+      return EXIT_OK;
+    },
+  },
+  "delete-user": {
+    usage: "delete-user <email|id> [--yes]",
+    summary:
+      "Delete a user with their API keys and sessions; the audit trail stays. Refuses the last active site admin. Asks for confirmation unless --yes; without a terminal, --yes is required.",
+    options: { yes: { type: "boolean" } },
+    positionals: [1, 1],
+    async run({ values, positionals: [who], services, dataSource, io }) {
+      const user = await findUser(dataSource, who);
+      if (!user) return fail(io, `No user ${JSON.stringify(who)}.`);
+      if (!values.yes) {
+        if (!io.stdin.isTTY) throw new UsageError("refusing to delete a user without confirmation: stdin is not a terminal, so pass --yes");
+        const answer = await promptLine(`Delete user #${user.id} ${user.email} and all of their API keys? Type "yes" to confirm: `, io.stdin, io.stderr);
+        if (answer?.trim().toLowerCase() !== "yes") return fail(io, "Aborted; nothing was deleted.");
+      }
+      const deleted = await services.accounts.deleteUser(String(user.id), CLI_ACTOR);
+      io.stdout.write(`Deleted user #${user.id} ${deleted.email} and ${deleted.keysDeleted} API key${deleted.keysDeleted === 1 ? "" : "s"}.\n`);
+      return EXIT_OK;
+    },
+  },
+  "revoke-keys-where": {
+    usage:
+      "revoke-keys-where [--owner EMAIL] [--description-contains TEXT] [--expired] [--unused-since DATE] [--created-before DATE] [--all] [--dry-run] [--yes]",
+    summary:
+      "Revoke every key matching the filter (what revokeApiKeysWhere does). Prints how many match and the first 20 of them; --dry-run stops there. An empty filter needs --all. Asks for confirmation unless --yes; without a terminal, --yes is required.",
+    options: {
+      owner: { type: "string" },
+      "description-contains": { type: "string" },
+      expired: { type: "boolean" },
+      "unused-since": { type: "string" },
+      "created-before": { type: "string" },
+      all: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      yes: { type: "boolean" },
+    },
+    positionals: [0, 0],
+    async run({ values, services, io }) {
+      const filter = {
+        ownerEmail: values.owner as string | undefined,
+        descriptionContains: values["description-contains"] as string | undefined,
+        expired: values.expired ? true : undefined,
+        unusedSince: parseDateOption(values["unused-since"], "--unused-since"),
+        createdBefore: parseDateOption(values["created-before"], "--created-before"),
+      };
+      const now = new Date();
+      const matching = await services.apiKeys.revokeWhere(CLI_ACTOR, filter, true, now);
+      io.stdout.write(`${matching} key${matching === 1 ? "" : "s"} match${matching === 1 ? "es" : ""}.\n`);
+      if (matching > 0) {
+        const preview = await services.apiKeys.list({ filter, first: PREVIEW_SIZE }, now);
+        io.stdout.write(
+          formatTable(
+            ["ID", "OWNER", "DESCRIPTION", "HINT", "LAST USED"],
+            preview.nodes.map((key) => [String(key.id), key.owner.email, key.description ?? "", key.hint, key.lastUsedAt ? shortDate(key.lastUsedAt) : "never"]),
+          ),
+        );
+        if (matching > preview.nodes.length) io.stdout.write(`… and ${matching - preview.nodes.length} more.\n`);
+      }
+      if (values["dry-run"]) {
+        io.stdout.write("Dry run: nothing was revoked.\n");
+        return EXIT_OK;
+      }
+      const empty = Object.values(filter).every((value) => value === undefined || value === "");
+      if (empty && !values.all) throw new UsageError("no filter given, which matches every key: pass --all to revoke them all, or name what to revoke");
+      if (matching === 0) return EXIT_OK;
+      if (!values.yes) {
+        if (!io.stdin.isTTY) throw new UsageError("refusing to revoke keys without confirmation: stdin is not a terminal, so pass --yes (or --dry-run to look first)");
+        const answer = await promptLine(`Revoke these ${matching} keys? Every script using one stops working. Type "yes" to confirm: `, io.stdin, io.stderr);
+        if (answer?.trim().toLowerCase() !== "yes") return fail(io, "Aborted; no key was revoked.");
+      }
+      const revoked = await services.apiKeys.revokeWhere(CLI_ACTOR, filter, false, now, { all: values.all === true });
+      io.stdout.write(`Revoked ${revoked} key${revoked === 1 ? "" : "s"}.\n`);
+      return EXIT_OK;
+    },
+  },
 };
 
 export function usage(program = DEFAULT_PROGRAM): string {
@@ -362,6 +478,15 @@ async function readPassword(io: CliIo): Promise<string | null> {
   const second = await promptHidden("Repeat password: ", io.stdin, io.stderr);
   if (second !== first) throw new UsageError("the passwords do not match");
   return first;
+}
+
+/** A day (2026-01-31, midnight UTC) or a full ISO 8601 time. */
+function parseDateOption(raw: string | boolean | undefined, flag: string): Date | undefined {
+  if (raw === undefined) return undefined;
+  const text = String(raw).trim();
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? new Date(text) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`${flag} must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z`);
+  return date;
 }
 
 function shortDate(date: Date): string {

@@ -16,7 +16,7 @@ export class EnvReader {
     const raw = this.env[name];
     if (raw === undefined || raw === "") return fallback;
     if (!/^\d+$/.test(raw.trim())) {
-      this.problems.push(`${name} must be a whole number, got "${raw}"`);
+      this.problems.push(`${name} must be a non-negative whole number, got "${raw}"`);
       return fallback;
     }
     const value = Number(raw.trim());

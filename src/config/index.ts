@@ -7,7 +7,8 @@ import { type LoggingConfig, readLoggingConfig } from "./logging";
 import { readSecurityConfig, type SecurityConfig } from "./security";
 import { readSessionConfig, type SessionConfig } from "./sessions";
 
-export { describePasswordProblem, isPlausibleEmail, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from "./accounts";
+export { DEFAULT_BCRYPT_COST, isPlausibleEmail } from "./accounts";
+export { DEFAULT_KEY_CAPS, type KeyCaps } from "./keys";
 export { type DatabaseConfig, DEFAULT_SQLITE_PATH } from "./database";
 export type { LogLevel } from "./logging";
 export type { SecurityConfig } from "./security";

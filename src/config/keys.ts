@@ -1,5 +1,13 @@
 import type { EnvReader } from "./env-reader";
 
+/** How many unexpired keys one user may hold at once (expired keys wait for the purge and do not count). */
+export interface KeyCaps {
+  perUser: number;
+  /** Admins run automation for the whole site, so they get their own, larger cap. */
+  perAdmin: number;
+}
+export const DEFAULT_KEY_CAPS: KeyCaps = { perUser: 100, perAdmin: 1000 };
+
 export interface KeysConfig {
   /** How long a key's lastUsedAt may lag behind real use. */
   lastUsedMinIntervalMs: number;
@@ -13,6 +21,8 @@ export interface KeysConfig {
    */
   keyCacheWindowMs: number;
   keyCacheMaxEntries: number;
+  /** Most unexpired API keys one user (or admin) may hold. */
+  keyCaps: KeyCaps;
 }
 
 export function readKeysConfig(env: EnvReader): KeysConfig {
@@ -22,6 +32,10 @@ export function readKeysConfig(env: EnvReader): KeysConfig {
     purgeIntervalMs: env.integer("PURGE_INTERVAL_MS", 3600_000, 0, 7 * 24 * 3600_000),
     keyCacheWindowMs: env.integer("KEY_CACHE_WINDOW_MS", 250, 0, 60_000),
     keyCacheMaxEntries: env.integer("KEY_CACHE_MAX_ENTRIES", 10_000, 1, 10_000_000),
+    keyCaps: {
+      perUser: env.integer("MAX_KEYS_PER_USER", DEFAULT_KEY_CAPS.perUser, 1, 100_000),
+      perAdmin: env.integer("MAX_KEYS_PER_ADMIN", DEFAULT_KEY_CAPS.perAdmin, 1, 1_000_000),
+    },
   };
   if (config.purgeIntervalMs > 0 && config.purgeIntervalMs < 1000) env.problem("PURGE_INTERVAL_MS must be 0 (off) or at least 1000");
   if (config.keyCacheWindowMs > 0 && config.keyCacheWindowMs < 20) env.problem("KEY_CACHE_WINDOW_MS must be 0 (off) or at least 20");

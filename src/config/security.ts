@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type { EnvReader } from "./env-reader";
 
 /**
@@ -14,12 +15,21 @@ export interface SecurityConfig {
   trustProxy: number;
   /** Origins allowed to call the API from a browser; empty: no cross-origin access. "*" allows any. */
   corsOrigins: string[];
+  /** The line in front of bcrypt (src/auth/password-queue.ts). */
+  passwordQueue: {
+    concurrency: number;
+    maxQueued: number;
+    maxPerClient: number;
+  };
   graphql: {
     maxDepth: number;
     maxAliases: number;
     maxDirectives: number;
     maxTokens: number;
+    /** Largest estimated number of values one operation may return (lists count per item). */
     maxCost: number;
+    /** Largest response body; a bigger result is refused instead of sent. */
+    maxResponseBytes: number;
   };
   /** Database connect timeout: an unreachable database fails a request within about this long. */
   databaseConnectTimeoutMs: number;
@@ -48,12 +58,19 @@ export function readSecurityConfig(reader: EnvReader): SecurityConfig {
     authThrottleMaxEntries: integer("AUTH_THROTTLE_MAX_ENTRIES", 100_000, 100, 10_000_000),
     trustProxy,
     corsOrigins,
+    passwordQueue: {
+      // bcrypt runs on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise).
+      concurrency: integer("BCRYPT_CONCURRENCY", Math.min(4, availableParallelism()), 1, 64),
+      maxQueued: integer("BCRYPT_QUEUE_MAX", Math.min(4, availableParallelism()), 0, 10_000),
+      maxPerClient: integer("BCRYPT_MAX_PER_CLIENT", 2, 1, 10_000),
+    },
     graphql: {
       maxDepth: integer("GRAPHQL_MAX_DEPTH", 8, 2, 100),
       maxAliases: integer("GRAPHQL_MAX_ALIASES", 15, 0, 1000),
       maxDirectives: integer("GRAPHQL_MAX_DIRECTIVES", 10, 0, 1000),
       maxTokens: integer("GRAPHQL_MAX_TOKENS", 1000, 50, 100_000),
-      maxCost: integer("GRAPHQL_MAX_COST", 5000, 100, 10_000_000),
+      maxCost: integer("GRAPHQL_MAX_COST", 10_000, 100, 10_000_000),
+      maxResponseBytes: integer("GRAPHQL_MAX_RESPONSE_BYTES", 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     },
     databaseConnectTimeoutMs: integer("DB_CONNECT_TIMEOUT_MS", 3000, 100, 60_000),
   };

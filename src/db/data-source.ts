@@ -11,11 +11,28 @@ import { ExpiredKeyRetention1764320000000 } from "../migrations/1764320000000-ex
 import { AuditEvent } from "../entities/audit-event.entity";
 import { RevocationEpoch1764400000000 } from "../migrations/1764400000000-revocation-epoch";
 import { KeyTags1764500000000 } from "../migrations/1764500000000-key-tags";
+import { CanonicalEmails1764600000000 } from "../migrations/1764600000000-canonical-emails";
+import { AuthAttempts1764610000000 } from "../migrations/1764610000000-auth-attempts";
+import { RotationSuccessor1764700000000 } from "../migrations/1764700000000-rotation-successor";
+import { KeyedIdempotencyLookup1764710000000 } from "../migrations/1764710000000-keyed-idempotency-lookup";
+import { Accounts1764800000000 } from "../migrations/1764800000000-accounts";
 import { Sessions1764900000000 } from "../migrations/1764900000000-sessions";
 import { Session, SessionKey } from "../entities/session.entity";
 
 export const ENTITIES = [User, ApiKey, ExternalToolSettings, AuditEvent, Session, SessionKey];
-export const MIGRATIONS = [InitialSchema1764237600000, AuditAndRotation1764300000000, ExpiredKeyRetention1764320000000, RevocationEpoch1764400000000, KeyTags1764500000000, Sessions1764900000000];
+export const MIGRATIONS = [
+  InitialSchema1764237600000,
+  AuditAndRotation1764300000000,
+  ExpiredKeyRetention1764320000000,
+  RevocationEpoch1764400000000,
+  KeyTags1764500000000,
+  CanonicalEmails1764600000000,
+  AuthAttempts1764610000000,
+  RotationSuccessor1764700000000,
+  KeyedIdempotencyLookup1764710000000,
+  Accounts1764800000000,
+  Sessions1764900000000,
+];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;

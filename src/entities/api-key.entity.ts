@@ -59,6 +59,10 @@ export class ApiKey {
   @Column({ name: "replaces_key_id", type: "integer", nullable: true })
   replacesKeyId: number | null;
 
+  /** Set on a rotated key during its overlap: the key that replaced it. Such a key is not rotated again. */
+  @Column({ name: "replaced_by_key_id", type: "integer", nullable: true })
+  replacedByKeyId: number | null;
+
   @Field(() => Boolean)
   get expired(): boolean {
     return isExpired(this.expiresAt, Date.now());

@@ -1,3 +1,4 @@
+import { GraphQLJSONObject } from "graphql-scalars";
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { Column, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
 import { User } from "./user.entity";
@@ -13,6 +14,9 @@ export enum AuditAction {
   USER_CREATED = "USER_CREATED",
   USER_ACTIVATED = "USER_ACTIVATED",
   USER_DEACTIVATED = "USER_DEACTIVATED",
+  USER_DELETED = "USER_DELETED",
+  PASSWORD_CHANGED = "PASSWORD_CHANGED",
+  PASSWORD_RESET = "PASSWORD_RESET",
   EXPIRED_KEYS_PURGED = "EXPIRED_KEYS_PURGED",
   AUTHENTICATION_FAILED = "AUTHENTICATION_FAILED",
   USER_LOGGED_IN = "USER_LOGGED_IN",
@@ -29,6 +33,10 @@ export interface AuditActor {
 }
 
 export const SYSTEM_ACTOR: AuditActor = { userId: null, email: null, ip: null };
+
+export type AuditDetailValue = string | number | boolean | null | AuditDetailValue[] | { [name: string]: AuditDetailValue };
+/** What an event is about, for programs: ids, counts, old and new values. Never a secret. */
+export type AuditDetails = Record<string, AuditDetailValue>;
 
 @ObjectType()
 @Entity({ name: "audit_events" })
@@ -47,7 +55,7 @@ export class AuditEvent {
 
   @Field(() => String, {
     description:
-      "e.g. API_KEY_GENERATED, API_KEY_DELETED, API_KEYS_REVOKED, ALL_API_KEYS_REVOKED, API_KEY_ROTATED, SETTINGS_CHANGED, USER_CREATED, USER_ACTIVATED, USER_DEACTIVATED, EXPIRED_KEYS_PURGED, AUTHENTICATION_FAILED, USER_LOGGED_IN, USER_LOGGED_OUT, SESSIONS_ENDED, SESSION_KEY_GENERATED",
+      "e.g. API_KEY_GENERATED, API_KEY_DELETED, API_KEYS_REVOKED, ALL_API_KEYS_REVOKED, API_KEY_ROTATED, SETTINGS_CHANGED, USER_CREATED, USER_ACTIVATED, USER_DEACTIVATED, EXPIRED_KEYS_PURGED, AUTHENTICATION_FAILED; also ROTATED_KEY_RETIRED, USER_DELETED, PASSWORD_CHANGED, PASSWORD_RESET, USER_LOGGED_IN, USER_LOGGED_OUT, SESSIONS_ENDED, SESSION_KEY_GENERATED",
   })
   @Column({ type: "varchar", length: 40 })
   action: string;
@@ -56,6 +64,7 @@ export class AuditEvent {
   actorId: number | null;
 
   /** Kept beside actor_id so the trail still says who acted after the user is deleted. */
+  @Field(() => String, { nullable: true, description: "Who acted, as recorded at the time: still there after the user is deleted (then actor is null)." })
   @Column({ name: "actor_email", type: "varchar", length: 254, nullable: true })
   actorEmail: string | null;
 
@@ -69,6 +78,16 @@ export class AuditEvent {
   @Field(() => String, { nullable: true, description: "Human-readable details (counts, old and new values, reason); never a secret." })
   @Column({ type: "text", nullable: true })
   detail: string | null;
+
+  /** `details` as stored: JSON text. */
+  @Column({ name: "details", type: "text", nullable: true })
+  detailsJson: string | null;
+
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: "The same facts as detail, for programs: ids, counts, filters, old and new values (each action's fields are listed in the documentation). Never a secret.",
+  })
+  details: AuditDetails | null;
 
   @Field(() => String, { nullable: true })
   @Column({ type: "varchar", length: 64, nullable: true })

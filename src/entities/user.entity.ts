@@ -32,4 +32,11 @@ export class User {
   @Field(() => Date)
   @Column({ name: "created_at", type: "datetime", precision: 3 })
   createdAt: Date;
+
+  /** Set by an admin's reset: the password is then good for changeMyPassword only (GraphQL: passwordChangeRequired). */
+  @Column({ name: "password_must_change", type: "boolean", default: false })
+  passwordMustChange: boolean;
+
+  @Column({ name: "password_changed_at", type: "datetime", precision: 3, nullable: true })
+  passwordChangedAt: Date | null;
 }

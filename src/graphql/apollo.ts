@@ -6,6 +6,7 @@ import type { Context } from "../auth/context.type";
 import { isDatabaseUnavailable } from "../db/database-faults";
 import { INTERNAL_ERROR_MESSAGE, PUBLIC_ERROR_CODES, SERVICE_UNAVAILABLE_MESSAGE } from "../errors";
 import { type GraphQLLimits, withoutFieldSuggestions } from "./limits";
+import { withoutSubmittedValues } from "./value-free-messages";
 
 export interface ApolloOptions {
   schema: GraphQLSchema;
@@ -38,21 +39,22 @@ export async function createApollo({ schema, limits, introspection, logger }: Ap
   return apollo;
 }
 
-const INVALID_VARIABLE = /^Variable "\$([^"]+)" got invalid value /;
+/** Apollo's refusal speaks of its constructor option; the operator's switch is INTROSPECTION. */
+const INTROSPECTION_REFUSED = /^GraphQL introspection is not allowed/;
+export const INTROSPECTION_OFF_MESSAGE = "Introspection is off on this server (the default when NODE_ENV=production): the operator can set INTROSPECTION=true to turn it on.";
 
 /**
- * What the client may see: our own codes and GraphQL's request errors pass; anything else
- * (a driver error, a bug) becomes a bare INTERNAL_SERVER_ERROR and is logged here in full.
+ * What the client may see: our own codes and GraphQL's request errors pass, without any submitted
+ * value in their message; anything else (a driver error, a bug) becomes a bare
+ * INTERNAL_SERVER_ERROR and is logged here in full.
  */
 export function maskError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const code = String(formatted.extensions?.code ?? "");
-  if (INVALID_VARIABLE.test(formatted.message)) {
-    // graphql-js echoes the whole submitted value, which may be a password: keep only the reason.
-    const name = INVALID_VARIABLE.exec(formatted.message)![1];
-    const inner = (error as { originalError?: { message?: string } })?.originalError?.message;
-    return { ...formatted, message: `Variable "$${name}" got an invalid value${inner ? `: ${inner}` : "."}` };
+  if (INTROSPECTION_REFUSED.test(formatted.message)) return { ...formatted, message: INTROSPECTION_OFF_MESSAGE };
+  if (PUBLIC_ERROR_CODES.has(code)) {
+    const message = withoutSubmittedValues(formatted.message, (error as { originalError?: { message?: string } })?.originalError?.message);
+    return message === formatted.message ? formatted : { ...formatted, message };
   }
-  if (PUBLIC_ERROR_CODES.has(code)) return formatted;
   if (isDatabaseUnavailable(error)) {
     logger.error({ err: error }, "database unavailable during GraphQL execution");
     return { message: SERVICE_UNAVAILABLE_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: "SERVICE_UNAVAILABLE" } };

@@ -1,9 +1,11 @@
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { ParseOptions, ValidationRule } from "graphql";
 import type { SecurityConfig } from "../config/security";
+import { MAX_PAGE_SIZE } from "../services/api-key.service";
+import { costLimitRule } from "./cost-limit";
 
 /**
- * graphql-armor (Escape) protections: depth, aliases, directives and cost limits, as validation
+ * graphql-armor (Escape) protections: depth, aliases and directives, and our list-aware cost limit, as validation
  * rules (cached with the validated document, so a repeated query pays nothing). Token count is
  * enforced by graphql-js's parser (maxTokens). Field suggestions are removed from validation
  * errors by withoutFieldSuggestions, called from formatError: armor's own plugin for it would be
@@ -24,10 +26,12 @@ export function graphqlLimits(limits: SecurityConfig["graphql"]): GraphQLLimits 
     // Armor's Apollo token plugin turns every syntax error into a 500; graphql-js's own parser
     // limit (parseOptions.maxTokens) gives the proper 400 GRAPHQL_PARSE_FAILED instead.
     maxTokens: { enabled: false },
-    costLimit: { enabled: true, maxCost: limits.maxCost, ignoreIntrospection: true, flattenFragments: true, exposeLimits: false },
+    // Armor's cost counts fields, not the items of a list: ./cost-limit.ts replaces it.
+    costLimit: { enabled: false },
   });
   const { validationRules } = armor.protect();
-  return { validationRules, parseOptions: { maxTokens: limits.maxTokens } };
+  const cost = costLimitRule({ maxCost: limits.maxCost, maxPageSize: MAX_PAGE_SIZE, unboundedListSize: MAX_PAGE_SIZE });
+  return { validationRules: [...validationRules, cost], parseOptions: { maxTokens: limits.maxTokens } };
 }
 
 const FIELD_SUGGESTION = / ?Did you mean .+\?$/;

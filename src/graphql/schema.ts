@@ -5,13 +5,13 @@ import { authChecker } from "../auth/auth-checker";
 import { ApiKeyConnectionResolver, ApiKeyResolver } from "../resolvers/api-key.resolver";
 import { AuditEventResolver } from "../resolvers/audit-event.resolver";
 import { ExternalToolSettingsResolver } from "../resolvers/external-tool-settings.resolver";
-import { UserResolver } from "../resolvers/user.resolver";
+import { type AccountThrottle, UserConnectionResolver, UserResolver } from "../resolvers/user.resolver";
 import type { Services } from "../services";
 import type { AuthGate } from "../auth/auth-gate";
 import type { DeviceCookies } from "../auth/device-cookies";
 import { SessionResolver } from "../resolvers/session.resolver";
 
-const RESOLVERS = [ApiKeyResolver, ApiKeyConnectionResolver, UserResolver, ExternalToolSettingsResolver, AuditEventResolver, SessionResolver] as const;
+const RESOLVERS = [ApiKeyResolver, ApiKeyConnectionResolver, UserResolver, UserConnectionResolver, ExternalToolSettingsResolver, AuditEventResolver, SessionResolver] as const;
 
 /** What login needs beyond the services: the brute-force throttle of Basic passwords, and device cookies. */
 export interface LoginDependencies {
@@ -20,11 +20,17 @@ export interface LoginDependencies {
 }
 
 /** Resolvers get their services through the constructor: no global container to swap in tests. */
-export async function createSchema(services: Pick<Services, "apiKeys" | "users" | "settings" | "audit" | "sessions">, logins: LoginDependencies): Promise<GraphQLSchema> {
+export async function createSchema(
+  services: Pick<Services, "apiKeys" | "users" | "accounts" | "settings" | "audit" | "sessions">,
+  /** The server's brute-force throttle: changeMyPassword's wrong current passwords count in it. */
+  throttle: AccountThrottle,
+  logins: LoginDependencies,
+): Promise<GraphQLSchema> {
   const instances = new Map<Function, object>([
     [ApiKeyResolver, new ApiKeyResolver(services.apiKeys)],
     [ApiKeyConnectionResolver, new ApiKeyConnectionResolver()],
-    [UserResolver, new UserResolver(services.users)],
+    [UserResolver, new UserResolver(services.users, services.accounts, throttle)],
+    [UserConnectionResolver, new UserConnectionResolver()],
     [ExternalToolSettingsResolver, new ExternalToolSettingsResolver(services.settings)],
     [AuditEventResolver, new AuditEventResolver(services.audit)],
     [SessionResolver, new SessionResolver(services.sessions, services.users, logins.gate, logins.deviceCookies, services.audit)],

@@ -1,6 +1,7 @@
 import pino, { type Logger } from "pino";
 import type { Identity } from "../auth/identity";
 import type { AuthFailureReason } from "../errors";
+import { escapeUnsafeInJson } from "../observability/unsafe-characters";
 import type { OperationInfo } from "./operation-names";
 import { KNOWN_ROUTES } from "./router";
 
@@ -89,7 +90,9 @@ export function createAccessLog(logger: Logger): AccessLog {
     return line + end;
   };
   const time = ',"time":"2026-01-01T00:00:00.000Z"';
-  if (!ACCESS_LOG_SAMPLES.every((sample) => asJson.call(logger, sample, "request", 30, time) === format(sample, time))) return generic;
+  // pino's line as it reaches the stream: after the logger's streamWrite hook, if it has one.
+  const streamWrite = (internals[symbols.hooksSym] as { streamWrite?: (line: string) => string } | undefined)?.streamWrite ?? ((line: string) => line);
+  if (!ACCESS_LOG_SAMPLES.every((sample) => streamWrite(asJson.call(logger, sample, "request", 30, time)) === format(sample, time))) return generic;
 
   return (entry) => {
     if (logger.isLevelEnabled("info")) stream.write(format(entry, timestamp()));
@@ -112,11 +115,15 @@ export const ACCESS_LOG_SAMPLES: AccessLogEntry[] = [
     operationName: "Me",
     operationType: "query",
   },
-  { requestId: "r", method: "GET", path: '/a"b\\c\u0001\u2028', status: 429, durationMs: 0, clientIp: "::1", authFailure: "INVALID", throttled: true },
+  { requestId: "r", method: "GET", path: '/a"b\\c\u0001\u2028\u202e\u00e9', status: 429, durationMs: 0, clientIp: "::1", authFailure: "INVALID", throttled: true },
 ];
 
-/** What JSON.stringify would escape in a string (lone surrogates included, so any surrogate). */
-const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
+/**
+ * What JSON.stringify would escape in a string (lone surrogates included, so any surrogate), and
+ * anything else that is not printable ASCII: the rare line that holds such a character goes the
+ * slow way, through escapeUnsafeInJson as every other log line does (the logger's streamWrite hook).
+ */
+const NEEDS_ESCAPING = /["\\\u0000-\u001f\u007f-\uffff]/;
 
 /**
  * JSON.stringify(value) for a string, without calling it for the common case: the access line's
@@ -124,5 +131,5 @@ const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
  * JSON.stringify per field was most of the cost of formatting the line.
  */
 export function jsonString(value: string): string {
-  return NEEDS_ESCAPING.test(value) ? JSON.stringify(value) : `"${value}"`;
+  return NEEDS_ESCAPING.test(value) ? escapeUnsafeInJson(JSON.stringify(value)) : `"${value}"`;
 }

@@ -4,6 +4,8 @@ import type { DataSource } from "typeorm";
 import { AuthGate } from "../auth/auth-gate";
 import { AuthThrottle } from "../auth/auth-throttle";
 import { Authenticator } from "../auth/authenticator";
+import { PasswordQueue } from "../auth/password-queue";
+import { SharedAuthThrottle } from "../auth/shared-throttle";
 import { DeviceCookies } from "../auth/device-cookies";
 import { SessionAuthenticator } from "../auth/sessions/session-authenticator";
 import { SessionCache } from "../auth/sessions/session-cache";
@@ -45,16 +47,32 @@ export interface App {
 export async function createApp({ config, dataSource, logger, services, metrics: injected }: AppDependencies): Promise<App> {
   const { security } = config;
   const metrics = injected ?? new Metrics({ countActiveKeys: () => services.apiKeys.countActive(), lastUsed: services.lastUsed, logger });
+  services.passwords.prepare();
   const sessionCache = new SessionCache(services.revocations.cache, config.keyCacheMaxEntries);
   const sessions = new SessionAuthenticator(dataSource, sessionCache, services.keyTags, services.sessionActivity, { idleTimeoutMs: config.sessions.idleTimeoutMs });
-  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags, sessions);
-  // Failed authentications per client IP and per account: in memory, per instance (docs/security.md).
+  const authenticator = new Authenticator(
+    dataSource,
+    services.lastUsed,
+    services.apiKeys,
+    services.revocations.cache,
+    services.keyTags,
+    { hasher: services.passwords, users: services.users, logger },
+    sessions,
+  );
+  // Failed authentications per client IP and per account: in memory, per instance, and for
+  // password attempts also in the database, shared by every instance (docs/security.md).
+  // changeMyPassword's wrong current passwords count against the account here too.
   const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
+  const gate = new AuthGate({
+    authenticator,
+    throttle,
+    shared: new SharedAuthThrottle(dataSource, { limit: security.authFailureLimit, windowMs: security.authFailureWindowMs }),
+    queue: new PasswordQueue(security.passwordQueue),
+  });
   const limits = graphqlLimits(security.graphql);
-  const gate = new AuthGate(authenticator, throttle);
   const deviceCookies = new DeviceCookies(dataSource, config.sessions.deviceCookieLifetimeMs);
   await deviceCookies.load();
-  const apollo = await createApollo({ schema: await createSchema(services, { gate, deviceCookies }), limits, introspection: config.introspection, logger });
+  const apollo = await createApollo({ schema: await createSchema(services, throttle, { gate, deviceCookies }), limits, introspection: config.introspection, logger });
   const graphql = createGraphQLHandler({
     apollo,
     gate,
@@ -63,6 +81,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     metrics,
     audit: services.audit,
     maxBodyBytes: config.maxBodyBytes,
+    maxResponseBytes: security.graphql.maxResponseBytes,
     authRealm: config.authRealm,
   });
   const router = createRouter({

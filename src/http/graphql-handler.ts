@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthGate } from "../auth/auth-gate";
 import type { Context } from "../auth/context.type";
 import { parseCredentials } from "../auth/credentials";
-import { type AuthFailureReason, TooManyRequestsError, UnauthenticatedError } from "../errors";
+import { type AuthFailureReason, type AuthMistake, PasswordLineFullError, ResponseTooLargeError, TooManyRequestsError, UnauthenticatedError } from "../errors";
 import type { Metrics } from "../observability/metrics";
 import type { AuditService } from "../services/audit.service";
 import type { RequestLog } from "./access-log";
@@ -29,6 +29,8 @@ export interface GraphQLHandlerOptions {
   metrics: Metrics;
   audit: Pick<AuditService, "noteAuthFailure">;
   maxBodyBytes: number;
+  /** A bigger encoded result is refused (400 RESPONSE_TOO_LARGE) instead of sent. */
+  maxResponseBytes: number;
   /** Shown in the WWW-Authenticate challenge. */
   authRealm: string;
 }
@@ -41,11 +43,14 @@ export type GraphQLHandler = (req: IncomingMessage, res: ServerResponse, search:
  * plugins: each plugin's hooks are awaited at every stage of every request, and the benchmarks
  * measured what they cost; what a plugin would do (naming the operation, the 503 status) is done here.
  */
-export function createGraphQLHandler({ apollo, gate, cookiePolicy, operations, metrics, audit, maxBodyBytes, authRealm }: GraphQLHandlerOptions): GraphQLHandler {
+export function createGraphQLHandler({ apollo, gate, cookiePolicy, operations, metrics, audit, maxBodyBytes, maxResponseBytes, authRealm }: GraphQLHandlerOptions): GraphQLHandler {
   const challenge = ["www-authenticate", `Basic realm="${authRealm}", charset="UTF-8"`];
-  // One body per reason, made once: a refused key costs no error object and no JSON.stringify.
-  const refusals = new Map<AuthFailureReason, string>();
-  const refusalBody = (reason: AuthFailureReason) => refusals.get(reason) ?? refusals.set(reason, errorBody(new UnauthenticatedError(reason))).get(reason)!;
+  // One body per reason (and mistake), made once: a refused key costs no error object and no JSON.stringify.
+  const refusals = new Map<string, string>();
+  const refusalBody = (reason: AuthFailureReason, mistake: AuthMistake | undefined) => {
+    const key = mistake ? `${reason} ${mistake}` : reason;
+    return refusals.get(key) ?? refusals.set(key, errorBody(new UnauthenticatedError(reason, mistake))).get(key)!;
+  };
 
   return async function handleGraphQL(req, res, search, log, headers) {
     let credentials = parseCredentials({ authorization: req.headers.authorization, apikey: headerValue(req.headers.apikey) });
@@ -56,7 +61,10 @@ export function createGraphQLHandler({ apollo, gate, cookiePolicy, operations, m
     }
     const pending = gate.authenticate(credentials, log.clientIp);
     const auth = pending instanceof Promise ? await pending : pending;
-    metrics.observeAuth(credentials, auth);
+    if (credentials.kind !== "none") metrics.observeAuth(credentials, auth);
+    if (!auth.ok && auth.throttled && auth.busy) {
+      return sendError(res, new PasswordLineFullError(auth.retryAfterSeconds), headers, ["retry-after", String(auth.retryAfterSeconds)]);
+    }
     if (!auth.ok && auth.throttled) {
       log.throttled = true;
       audit.noteAuthFailure({ reason: "TOO_MANY_REQUESTS", method: credentials.kind, ip: log.clientIp });
@@ -66,7 +74,7 @@ export function createGraphQLHandler({ apollo, gate, cookiePolicy, operations, m
       log.reason = auth.reason;
       audit.noteAuthFailure({ reason: auth.reason, method: auth.method, ip: log.clientIp, userId: auth.account?.userId, email: auth.account?.email });
       // An ended session's cookie is cleared so the browser stops sending it; and no Basic challenge to a browser.
-      return sendJsonText(res, 401, refusalBody(auth.reason), headers, credentials.kind === "session" ? ["set-cookie", clearedSessionCookie(req, cookiePolicy)] : challenge);
+      return sendJsonText(res, 401, refusalBody(auth.reason, auth.mistake), headers, credentials.kind === "session" ? ["set-cookie", clearedSessionCookie(req, cookiePolicy)] : challenge);
     }
     log.identity = auth.identity;
 
@@ -82,7 +90,14 @@ export function createGraphQLHandler({ apollo, gate, cookiePolicy, operations, m
     });
     for (const line of cookies.setCookies) headers.push("set-cookie", line);
     if (response.status === 401 && !cookies.touched && credentials.kind !== "session") response.headers.set(challenge[0], challenge[1]);
+    // Without credentials, the only refusal is MISSING: counted now that the operation decided.
+    if (credentials.kind === "none") metrics.observeAnonymous(response.status === 401);
     if (hasUnavailableError(response)) response.status = 503;
+    // The cost limit keeps results near its estimate; long texts can still outgrow it. UTF-8 takes
+    // at most 3 bytes per UTF-16 unit, so a short string is not measured.
+    if (response.body.kind === "complete" && response.body.string.length * 3 > maxResponseBytes && Buffer.byteLength(response.body.string) > maxResponseBytes) {
+      return sendError(res, new ResponseTooLargeError(), headers);
+    }
     await writeGraphQLResponse(res, response, headers);
   };
 }

@@ -79,7 +79,10 @@ export function createRouter(options: RouterOptions): RequestListener {
 /** The access line and the metrics of one finished request. */
 function finish(req: IncomingMessage, res: ServerResponse, log: RequestLog, durationMs: number, accessLog: AccessLog, metrics: Metrics): void {
   const path = rawPath(req.url);
-  metrics.observeRequest(path && KNOWN_ROUTES.has(path) ? path : "other", log.operation?.name ?? undefined, res.statusCode, durationMs / 1000);
+  // Only an authenticated request names an operation label: anonymous requests with made-up
+  // names would otherwise fill every label there is.
+  const operation = log.identity ? (log.operation?.name ?? undefined) : undefined;
+  metrics.observeRequest(path && KNOWN_ROUTES.has(path) ? path : "other", operation, res.statusCode, durationMs / 1000);
   accessLog({
     requestId: log.requestId,
     method: req.method,

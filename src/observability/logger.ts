@@ -2,6 +2,8 @@ import fs from "node:fs";
 import pino, { type DestinationStream, type Logger } from "pino";
 import SonicBoom from "sonic-boom";
 import type { LogLevel } from "../config";
+import { serializeError } from "./error-serializer";
+import { escapeUnsafeInJson } from "./unsafe-characters";
 
 /** Headers that may carry a secret; pino replaces them before a line is written. */
 export const REDACTED_PATHS = ["req.headers.authorization", "req.headers.apikey", "req.headers.cookie", "headers.authorization", "headers.apikey", "password", "key"];
@@ -13,6 +15,10 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       base: { service: "external-tool-access" },
       timestamp: isoTimestamp,
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      // Driver errors lose their statement and parameters (src/observability/error-serializer.ts).
+      serializers: { err: serializeError, error: serializeError },
+      // A bidi override or an invisible character in a logged value is written as its \u escape.
+      hooks: { streamWrite: escapeUnsafeInJson },
     },
     destination,
   );

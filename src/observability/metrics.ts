@@ -40,6 +40,7 @@ export class Metrics {
   /** The series the request path hits over and over, kept to skip building its key (observeRequest, observeAuth). */
   private lastRequestSeries: { route: string; label: string; status: number; counter: { count: number } } | null = null;
   private readonly authSuccesses: Partial<Record<string, { count: number }>> = {};
+  private anonymous: { count: number } | null = null;
   private readonly flushDuration: Histogram<"outcome">;
   private readonly operations = new Set<string>();
   private activeKeysCache: { value: number; at: number } | null = null;
@@ -73,7 +74,7 @@ export class Metrics {
     );
     new Counter({
       name: "xta_authentications_total",
-      help: "Authentications of /graphql requests by method (apikey, password, none, malformed) and outcome (success, failure) with the failure reason.",
+      help: "Authentications of /graphql requests by method (apikey, password, none, malformed) and outcome (success, failure, throttled; anonymous for a request without credentials that needed none) with the failure reason (MISSING: credentials were needed and none were sent).",
       labelNames: ["method", "outcome", "reason"],
       registers,
       collect() {
@@ -124,7 +125,16 @@ export class Metrics {
     this.duration.observe(route, seconds);
   }
 
-  /** One authentication attempt on /graphql. Never sees the secret, only its kind. */
+  /**
+   * A /graphql request that came without credentials, once its response is known: refused (401,
+   * MISSING) when the operation needed them, anonymous when it did not.
+   */
+  observeAnonymous(refused: boolean): void {
+    if (refused) this.authTally.add("none failure MISSING", () => ({ method: "none", outcome: "failure", reason: "MISSING" }));
+    else (this.anonymous ??= this.authTally.counter("none anonymous", () => ({ method: "none", outcome: "anonymous", reason: "" }))).count++;
+  }
+
+  /** One authentication attempt on /graphql (not one without credentials: observeAnonymous). Never sees the secret, only its kind. */
   observeAuth(credentials: { kind: string }, result: AuthOutcome): void {
     const method = credentials.kind;
     if (result.ok) (this.authSuccesses[method] ??= this.authTally.counter(`${method} success`, () => ({ method, outcome: "success", reason: "" }))).count++;

@@ -3,9 +3,10 @@ import { actorOf } from "../auth/actor";
 import { ADMIN } from "../auth/auth-checker";
 import type { AuthenticatedContext } from "../auth/context.type";
 import { ApiKey } from "../entities/api-key.entity";
-import type { ApiKeyService } from "../services/api-key.service";
+import type { ApiKeyPage, ApiKeyService } from "../services/api-key.service";
 import { ApiKeyConnection } from "./types/api-key-connection.type";
 import { ApiKeysArgs } from "./types/api-keys.args";
+import { MyApiKeysArgs } from "./types/my-api-keys.args";
 import { GenerateApiKeyArgs } from "./types/generate-api-key.args";
 import { GeneratedApiKey } from "./types/generated-api-key.type";
 import { RevokeApiKeysWhereArgs } from "./types/revoke-api-keys-where.args";
@@ -16,21 +17,21 @@ export class ApiKeyResolver {
   constructor(private readonly keys: ApiKeyService) {}
 
   @Authorized()
-  @Query(() => [ApiKey], { description: "The caller's own API keys (session keys are not listed)." })
-  myApiKeys(@Ctx() { identity }: AuthenticatedContext): Promise<ApiKey[]> {
-    return this.keys.listForOwner(identity.userId);
+  @Query(() => [ApiKey], { description: "The caller's own API keys, newest first (session keys are not listed); at most `first` of them, see myApiKeysPage for the rest." })
+  async myApiKeys(@Args(() => MyApiKeysArgs) args: MyApiKeysArgs, @Ctx() { identity }: AuthenticatedContext): Promise<ApiKey[]> {
+    return (await this.keys.listForOwner(identity.userId, args)).nodes;
+  }
+
+  @Authorized()
+  @Query(() => ApiKeyConnection, { description: "The caller's own API keys, newest first, one page at a time (session keys are not listed)." })
+  async myApiKeysPage(@Args(() => MyApiKeysArgs) args: MyApiKeysArgs, @Ctx() { identity }: AuthenticatedContext): Promise<ApiKeyConnection> {
+    return toConnection(await this.keys.listForOwner(identity.userId, args));
   }
 
   @Authorized(ADMIN)
   @Query(() => ApiKeyConnection, { description: "Admin: every API key on the server, by owner; session keys are not listed." })
   async apiKeys(@Args(() => ApiKeysArgs) args: ApiKeysArgs): Promise<ApiKeyConnection> {
-    const page = await this.keys.list(args);
-    return {
-      nodes: page.nodes,
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
-      countTotal: page.countTotal,
-      totalCount: 0, // resolved lazily by ApiKeyConnectionResolver
-    };
+    return toConnection(await this.keys.list(args));
   }
 
   @Authorized()
@@ -67,10 +68,21 @@ export class ApiKeyResolver {
   }
 
   @Authorized(ADMIN)
-  @Mutation(() => Int, { description: "Admin: revoke every key matching the filter; dryRun only counts." })
+  @Mutation(() => Int, {
+    description: "Admin: revoke every key matching the filter; dryRun only counts (apiKeys(filter:) on the same filter lists them). An empty filter needs all: true for a real run.",
+  })
   revokeApiKeysWhere(@Args(() => RevokeApiKeysWhereArgs) args: RevokeApiKeysWhereArgs, @Ctx() context: AuthenticatedContext): Promise<number> {
-    return this.keys.revokeWhere(actorOf(context), args.filter, args.dryRun ?? true);
+    return this.keys.revokeWhere(actorOf(context), args.filter, args.dryRun ?? true, undefined, { all: args.all });
   }
+}
+
+function toConnection(page: ApiKeyPage): ApiKeyConnection {
+  return {
+    nodes: page.nodes,
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+    countTotal: page.countTotal,
+    totalCount: 0, // resolved lazily by ApiKeyConnectionResolver
+  };
 }
 
 @Resolver(() => ApiKeyConnection)

@@ -1,19 +1,22 @@
-import type { DataSource, EntityManager } from "typeorm";
+import { type DataSource, type EntityManager, IsNull } from "typeorm";
 import type { GeneratedKey } from "../keys/api-key-format";
 import type { KeyTags } from "../keys/key-tags";
+import { DEFAULT_KEY_CAPS, type KeyCaps } from "../config/keys";
 import { fromSqlBoolean, fromSqlDateTime, toSqlDateTime } from "../db/data-source";
 import { ApiKey, DESCRIPTION_MAX_LENGTH } from "../entities/api-key.entity";
+import { canonicalEmail } from "../entities/email";
 import { expiryFor } from "../entities/external-tool-settings.entity";
 import { API_KEYS_DISABLED_MESSAGE, BadUserInputError, ForbiddenError, NotFoundError } from "../errors";
 import { type Cursor, decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { inTransaction } from "../db/transactions";
 import { hydrateJoinedUser, JOINED_USER_COLUMNS } from "../db/user-columns";
-import { AuditAction, type AuditActor } from "../entities/audit-event.entity";
-import { type AuditService, describeIds } from "./audit.service";
+import { AuditAction, type AuditActor, type AuditDetails } from "../entities/audit-event.entity";
+import { type AuditService, describeIds, firstIds } from "./audit.service";
 import { CountCache } from "./count-cache";
 import type { IdempotencyService } from "./idempotency.service";
 import { parseId } from "./ids";
 import type { RevocationEpoch } from "../keys/revocation-epoch";
+import { filterText, refuseUnsafeProseCharacters } from "./user-text";
 import type { SettingsService } from "./settings.service";
 
 export enum ApiKeyOrder {
@@ -40,6 +43,7 @@ export interface ApiKeyPage {
 }
 
 export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 50;
 const MAX_IDS_PER_STATEMENT = 500;
 
 interface OrderSpec {
@@ -79,6 +83,7 @@ export class ApiKeyService {
     private readonly revocations: Pick<RevocationEpoch, "bump" | "settled">,
     /** Makes the keys: they carry this server's tag. */
     private readonly keyTags: Pick<KeyTags, "issue">,
+    private readonly caps: KeyCaps = DEFAULT_KEY_CAPS,
     /** totalCount memo; cleared by every key write below. */
     readonly counts: CountCache = new CountCache(),
   ) {}
@@ -119,10 +124,18 @@ export class ApiKeyService {
       { userId: actor.userId, operation: "generateApiKey", idempotencyKey: input.idempotencyKey, args: { description, readOnly } },
       async (manager) => {
         const settings = await this.settings.get(manager);
-        if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
+        if (!settings.apiKeysEnabled) throw new ForbiddenError("API_KEYS_DISABLED", API_KEYS_DISABLED_MESSAGE);
+        await this.assertBelowKeyCap(manager, actor, now);
         const created = await insertKey(manager, fresh, { ownerId: actor.userId, description, readOnly, expiresAt: expiryFor(settings.apiKeyExpiration, now), replacesKeyId: null, now });
         await this.audit.record(
-          { action: AuditAction.API_KEY_GENERATED, actor, keyId: created.id, at: now, detail: `${readOnly ? "read-only " : ""}key ${created.hint}${created.expiresAt ? `, expires ${created.expiresAt.toISOString()}` : ", never expires"}` },
+          {
+            action: AuditAction.API_KEY_GENERATED,
+            actor,
+            keyId: created.id,
+            at: now,
+            detail: `${readOnly ? "read-only " : ""}key ${created.hint}${created.expiresAt ? `, expires ${created.expiresAt.toISOString()}` : ", never expires"}`,
+            details: { keyId: created.id, hint: created.hint, ownerId: actor.userId, readOnly, expiresAt: created.expiresAt?.toISOString() ?? null },
+          },
           manager,
         );
         // Read inside the transaction: a revocation committed right after must not turn a
@@ -133,6 +146,26 @@ export class ApiKeyService {
       now,
     ));
     return { key: result.key, apiKey: replayed || !made ? await this.getWithOwner(result.id) : made };
+  }
+
+  /**
+   * One user cannot fill the database (and every listing of theirs) with keys. Concurrent
+   * generations for one user queue on the user's row (MariaDB) or on the single writer (SQLite,
+   * see inTransaction), so the count below cannot be raced past the cap.
+   */
+  private async assertBelowKeyCap(manager: EntityManager, actor: KeyActor, now: Date): Promise<void> {
+    const cap = actor.isAdmin ? this.caps.perAdmin : this.caps.perUser;
+    const mysql = manager.connection.options.type === "mysql";
+    if (mysql) await manager.query("SELECT id FROM users WHERE id = ? FOR UPDATE", [actor.userId]);
+    // A locking read on MariaDB: a plain one would count from the transaction's snapshot, taken
+    // before the lock was granted, and miss the keys the transactions it waited for committed.
+    const [row] = await manager.query(
+      `SELECT COUNT(*) AS active FROM api_keys WHERE owner_id = ? AND (expires_at IS NULL OR expires_at > ?)${mysql ? " FOR UPDATE" : ""}`,
+      [actor.userId, toSqlDateTime(now)],
+    );
+    if (Number(row.active) >= cap) {
+      throw new BadUserInputError(`You already have ${cap} unexpired API keys, the most allowed. Delete keys you no longer use, then generate a new one.`);
+    }
   }
 
   /**
@@ -151,11 +184,15 @@ export class ApiKeyService {
     const { result, replayed } = await this.revoking(this.idempotency.run(
       { userId: actor.userId, operation: "rotateApiKey", idempotencyKey: input.idempotencyKey, args: { id: oldId, overlapSeconds } },
       async (manager) => {
-        const old = await manager.getRepository(ApiKey).findOneBy({ id: oldId });
+        const old = await lockKeyForRotation(manager, oldId);
         // Another user's key is NOT_FOUND to non-admins: existence is not revealed.
         if (!old || (old.ownerId !== actor.userId && !actor.isAdmin)) throw new NotFoundError("No API key with this id.");
+        // An expired key stays refused: rotating it would bring it back as a working key.
+        if (old.expiresAt && old.expiresAt <= now) throw new BadUserInputError("This API key has expired and cannot be rotated. Generate a new key.", "id");
+        // A key in its overlap already has a successor; a second one would outlive the first.
+        if (old.replacedByKeyId !== null) throw new BadUserInputError("This API key was already rotated. Rotate its successor instead.", "id");
         const settings = await this.settings.get(manager);
-        if (!settings.apiKeysEnabled) throw new ForbiddenError(API_KEYS_DISABLED_MESSAGE);
+        if (!settings.apiKeysEnabled) throw new ForbiddenError("API_KEYS_DISABLED", API_KEYS_DISABLED_MESSAGE);
         const created = await insertKey(manager, fresh, {
           ownerId: old.ownerId,
           description: old.description,
@@ -165,18 +202,31 @@ export class ApiKeyService {
           now,
         });
         let oldKeyFate: string;
+        let oldKeyRetiresAt: Date | null = null;
         await this.revocations.bump(manager);
+        // Conditional on the row still being the one checked above, and counted: of concurrent
+        // rotations of one key exactly one changes it; the others roll their new key back.
         if (overlapSeconds === 0) {
-          await manager.getRepository(ApiKey).delete({ id: old.id });
+          const deleted = await manager.getRepository(ApiKey).delete({ id: old.id, replacedByKeyId: IsNull() });
+          if (deleted.affected !== 1) throw new NotFoundError("No API key with this id.");
           oldKeyFate = "old key revoked at once";
         } else {
           const overlapEnd = new Date(now.getTime() + overlapSeconds * 1000);
           const retireAt = old.expiresAt && old.expiresAt < overlapEnd ? old.expiresAt : overlapEnd;
-          await manager.getRepository(ApiKey).update({ id: old.id }, { expiresAt: retireAt });
+          const updated = await manager.getRepository(ApiKey).update({ id: old.id, replacedByKeyId: IsNull() }, { expiresAt: retireAt, replacedByKeyId: created.id });
+          if (updated.affected !== 1) throw new BadUserInputError("This API key was already rotated. Rotate its successor instead.", "id");
           oldKeyFate = `old key works until ${retireAt.toISOString()} or the new key's first use`;
+          oldKeyRetiresAt = retireAt;
         }
         await this.audit.record(
-          { action: AuditAction.API_KEY_ROTATED, actor, keyId: created.id, at: now, detail: `key ${old.id} (${old.hint}) replaced by key ${created.id} (${created.hint}); ${oldKeyFate}` },
+          {
+            action: AuditAction.API_KEY_ROTATED,
+            actor,
+            keyId: created.id,
+            at: now,
+            detail: `key ${old.id} (${old.hint}) replaced by key ${created.id} (${created.hint}); ${oldKeyFate}`,
+            details: { oldKeyId: old.id, oldHint: old.hint, newKeyId: created.id, newHint: created.hint, ownerId: old.ownerId, overlapSeconds, oldKeyRetiresAt: oldKeyRetiresAt?.toISOString() ?? null },
+          },
           manager,
         );
         // Read inside the transaction: a revocation committed right after must not turn a
@@ -197,21 +247,28 @@ export class ApiKeyService {
       await manager.getRepository(ApiKey).update({ id: successor.keyId }, { replacesKeyId: null });
       if (retired.affected) {
         await this.audit.record(
-          { action: AuditAction.ROTATED_KEY_RETIRED, actor: { userId: successor.userId, email: successor.email, ip: null }, keyId: predecessorId, detail: `first use of key ${successor.keyId} ended the rotation overlap` },
+          {
+            action: AuditAction.ROTATED_KEY_RETIRED,
+            actor: { userId: successor.userId, email: successor.email, ip: null },
+            keyId: predecessorId,
+            detail: `first use of key ${successor.keyId} ended the rotation overlap`,
+            details: { keyId: predecessorId, successorKeyId: successor.keyId },
+          },
           manager,
         );
       }
     }));
   }
 
-  /** The owner's keys, newest first, expired ones included. */
-  async listForOwner(ownerId: number): Promise<ApiKey[]> {
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT ${KEY_WITH_OWNER_COLUMNS} FROM api_keys k INNER JOIN users u ON u.id = k.owner_id
-       WHERE k.owner_id = ? ORDER BY k.created_at DESC, k.id DESC`,
-      [ownerId],
-    );
-    return rows.map(hydrateKeyWithOwner);
+  /** Whether a rotation replaced this key and the new key has not been used yet (only then is the old one kept). */
+  async hasSuccessor(keyId: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query("SELECT id FROM api_keys WHERE replaces_key_id = ? LIMIT 1", [keyId]);
+    return rows.length > 0;
+  }
+
+  /** One page of the owner's keys, newest first, expired ones included. */
+  listForOwner(ownerId: number, page: { first?: number | null; after?: string | null } = {}, now: Date = new Date()): Promise<ApiKeyPage> {
+    return this.list({ ...page, orderBy: ApiKeyOrder.CREATED_AT_DESC }, now, ownerId);
   }
 
   async getWithOwner(id: number, manager: EntityManager = this.dataSource.manager): Promise<ApiKey> {
@@ -229,17 +286,26 @@ export class ApiKeyService {
         const result = await manager.getRepository(ApiKey).delete({ id, ownerId: actor.userId });
         if (!result.affected) return false;
         await this.revocations.bump(manager);
-        await this.audit.record({ action: AuditAction.API_KEY_DELETED, actor, keyId: id, detail: "deleted by its owner" }, manager);
+        await this.audit.record({ action: AuditAction.API_KEY_DELETED, actor, keyId: id, detail: "deleted by its owner", details: { keyId: id, ownerId: actor.userId } }, manager);
         return true;
       })));
     if (!deleted) throw new NotFoundError("No API key with this id.");
   }
 
-  async list(args: { filter?: ApiKeyFilterInput | null; orderBy?: ApiKeyOrder | null; first?: number | null; after?: string | null }, now: Date = new Date()): Promise<ApiKeyPage> {
+  /** `ownerId`: only that user's keys (myApiKeys); the admin listing passes none. */
+  async list(
+    args: { filter?: ApiKeyFilterInput | null; orderBy?: ApiKeyOrder | null; first?: number | null; after?: string | null },
+    now: Date = new Date(),
+    ownerId?: number,
+  ): Promise<ApiKeyPage> {
     const orderBy = args.orderBy ?? ApiKeyOrder.CREATED_AT_DESC;
-    const first = pageSize(args.first, 50, MAX_PAGE_SIZE);
+    const first = pageSize(args.first, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const spec = ORDER_SPECS[orderBy];
     const where = filterConditions(args.filter ?? {}, now);
+    if (ownerId !== undefined) {
+      where.conditions.push("k.owner_id = ?");
+      where.params.push(ownerId);
+    }
     const conditions = [...where.conditions];
     const params = [...where.params];
     if (args.after) {
@@ -276,19 +342,23 @@ export class ApiKeyService {
   /** All or nothing: one transaction, so a failure half-way revokes none. */
   async revoke(actor: AuditActor, rawIds: string[]): Promise<number> {
     const ids = new Set<number>();
-    const invalid: string[] = [];
-    for (const raw of rawIds) {
+    const invalid: number[] = [];
+    rawIds.forEach((raw, position) => {
       const id = parseId(raw);
-      if (id === null) invalid.push(raw);
+      if (id === null) invalid.push(position);
       else ids.add(id);
-    }
-    if (invalid.length) throw new BadUserInputError(`Not API key ids: ${invalid.slice(0, 5).map((id) => JSON.stringify(id)).join(", ")}${invalid.length > 5 ? ", …" : ""}`, "ids");
+    });
+    // Positions, not the values: an error never echoes what was submitted.
+    if (invalid.length) throw new BadUserInputError(`Not API key ids: the ids at positions ${invalid.slice(0, 5).join(", ")}${invalid.length > 5 ? ", …" : ""} (counting from 0).`, "ids");
     if (ids.size === 0) return 0;
     return this.revoking(inTransaction(this.dataSource, async (manager) => {
       const revoked = await deleteKeysById(manager, [...ids]);
       if (revoked.length) {
         await this.revocations.bump(manager);
-        await this.audit.record({ action: AuditAction.API_KEYS_REVOKED, actor, keyId: revoked.length === 1 ? revoked[0] : null, detail: `revoked ${revoked.length} key(s): ${describeIds(revoked)}` }, manager);
+        await this.audit.record(
+          { action: AuditAction.API_KEYS_REVOKED, actor, keyId: revoked.length === 1 ? revoked[0] : null, detail: `revoked ${revoked.length} key(s): ${describeIds(revoked)}`, details: { count: revoked.length, keyIds: firstIds(revoked) } },
+          manager,
+        );
       }
       return revoked.length;
     }));
@@ -299,29 +369,72 @@ export class ApiKeyService {
       await this.revocations.bump(manager);
       const result = await manager.createQueryBuilder().delete().from(ApiKey).execute();
       const count = result.affected ?? 0;
-      await this.audit.record({ action: AuditAction.ALL_API_KEYS_REVOKED, actor, detail: `revoked all ${count} key(s)` }, manager);
+      await this.audit.record({ action: AuditAction.ALL_API_KEYS_REVOKED, actor, detail: `revoked all ${count} key(s)`, details: { count } }, manager);
       return count;
     }));
   }
 
-  /** Revokes every key matching the filter; a dry run only counts. */
-  async revokeWhere(actor: AuditActor, filter: ApiKeyFilterInput, dryRun: boolean, now: Date = new Date()): Promise<number> {
+  /**
+   * Revokes every key matching the filter; a dry run only counts (apiKeys(filter:) lists them). A
+   * filter that names nothing matches every key: that real run needs `all`, so a forgotten filter
+   * cannot revoke every key on the server.
+   */
+  async revokeWhere(actor: AuditActor, filter: ApiKeyFilterInput, dryRun: boolean, now: Date = new Date(), options: { all?: boolean | null } = {}): Promise<number> {
     const where = filterConditions(filter, now);
     if (dryRun) {
       const [row] = await this.dataSource.query(`SELECT COUNT(*) AS total ${fromFiltered(where)}`, where.params);
       return Number(row.total);
+    }
+    if (where.conditions.length === 0 && options.all !== true) {
+      throw new BadUserInputError("The filter is empty, so it matches every key: pass all: true to revoke them all (or use revokeAllApiKeys), or name what to revoke.", "filter");
     }
     return this.revoking(inTransaction(this.dataSource, async (manager) => {
       await this.revocations.bump(manager);
       const rows: Array<{ id: unknown }> = await manager.query(`SELECT k.id ${fromFiltered(where)}`, where.params);
       const revoked = await deleteKeysById(manager, rows.map((row) => Number(row.id)));
       await this.audit.record(
-        { action: AuditAction.API_KEYS_REVOKED, actor, keyId: revoked.length === 1 ? revoked[0] : null, detail: `revoked ${revoked.length} key(s) matching ${JSON.stringify(filter)}: ${describeIds(revoked)}` },
+        {
+          action: AuditAction.API_KEYS_REVOKED,
+          actor,
+          keyId: revoked.length === 1 ? revoked[0] : null,
+          detail: `revoked ${revoked.length} key(s) matching ${JSON.stringify(filter)}: ${describeIds(revoked)}`,
+          details: { count: revoked.length, filter: filterDetails(filter), keyIds: firstIds(revoked) },
+        },
         manager,
       );
       return revoked.length;
     }));
   }
+}
+
+/**
+ * The key to rotate, read with a row lock on MySQL/MariaDB: a concurrent rotation of the same key
+ * waits here until this one commits and then reads the key as it left it (gone, or replaced).
+ * SQLite runs one write transaction at a time (inTransaction), so it needs no lock.
+ */
+async function lockKeyForRotation(manager: EntityManager, id: number): Promise<Pick<ApiKey, "id" | "ownerId" | "hint" | "description" | "readOnly" | "expiresAt" | "replacedByKeyId"> | null> {
+  const lock = manager.connection.options.type === "better-sqlite3" ? "" : " FOR UPDATE";
+  const rows: Row[] = await manager.query(`SELECT id, owner_id, hint, description, read_only, expires_at, replaced_by_key_id FROM api_keys WHERE id = ?${lock}`, [id]);
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: Number(row.id),
+    ownerId: Number(row.owner_id),
+    hint: String(row.hint),
+    description: (row.description as string | null) ?? null,
+    readOnly: fromSqlBoolean(row.read_only),
+    expiresAt: fromSqlDateTime(row.expires_at),
+    replacedByKeyId: row.replaced_by_key_id === null || row.replaced_by_key_id === undefined ? null : Number(row.replaced_by_key_id),
+  };
+}
+
+/** The filter as the audit trail's details hold it: only what was given, dates as ISO text. */
+function filterDetails(filter: ApiKeyFilterInput): AuditDetails {
+  const details: AuditDetails = {};
+  for (const [name, value] of Object.entries(filter)) {
+    if (value !== null && value !== undefined) details[name] = value instanceof Date ? value.toISOString() : (value as string | boolean);
+  }
+  return details;
 }
 
 async function insertKey(
@@ -369,6 +482,7 @@ export function normaliseDescription(raw: string | null | undefined): string | n
   if (description && [...description].length > DESCRIPTION_MAX_LENGTH) {
     throw new BadUserInputError(`description must be at most ${DESCRIPTION_MAX_LENGTH} characters.`, "description");
   }
+  if (description) refuseUnsafeProseCharacters(description, "description");
   return description;
 }
 
@@ -394,11 +508,12 @@ function filterConditions(filter: ApiKeyFilterInput, now: Date): { conditions: s
   const params: unknown[] = [];
   if (filter.ownerEmail != null) {
     conditions.push("u.email = ?");
-    params.push(filter.ownerEmail.trim().toLowerCase());
+    params.push(canonicalEmail(filterText(filter.ownerEmail, "ownerEmail")));
   }
   if (filter.descriptionContains != null && filter.descriptionContains !== "") {
+    // '!' escapes the wildcards and itself, so the text matches only as itself on both databases.
     conditions.push("LOWER(k.description) LIKE ? ESCAPE '!'");
-    params.push(`%${filter.descriptionContains.toLowerCase().replace(/[!%_]/g, (c) => "!" + c)}%`);
+    params.push(`%${filterText(filter.descriptionContains, "descriptionContains").toLowerCase().replace(/[!%_]/g, (c) => "!" + c)}%`);
   }
   if (filter.expired === true) {
     conditions.push("(k.expires_at IS NOT NULL AND k.expires_at <= ?)");

@@ -2,13 +2,15 @@ import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { DataSource, EntityManager } from "typeorm";
 import { fromSqlDateTime, toSqlDateTime } from "../db/data-source";
-import { AuditAction, type AuditActor, AuditEvent } from "../entities/audit-event.entity";
+import { AuditAction, type AuditActor, type AuditDetails, AuditEvent } from "../entities/audit-event.entity";
+import { BadUserInputError } from "../errors";
 import { hydrateJoinedUser, JOINED_USER_COLUMNS } from "../db/user-columns";
 import { inTransaction } from "../db/transactions";
 import { isUniqueViolation } from "../db/errors";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
 import { PeriodicFlush } from "../db/periodic-flush";
+import { filterText } from "./user-text";
 
 export interface AuditEventFilterInput {
   action?: string | null;
@@ -74,7 +76,7 @@ export class AuditService {
   }
 
   async record(
-    event: { action: AuditAction; actor: AuditActor; keyId?: number | null; detail?: string | null; at?: Date },
+    event: { action: AuditAction; actor: AuditActor; keyId?: number | null; detail?: string | null; details?: AuditDetails | null; at?: Date },
     manager: EntityManager = this.dataSource.manager,
   ): Promise<void> {
     await manager.getRepository(AuditEvent).insert({
@@ -85,6 +87,7 @@ export class AuditService {
       ip: event.actor.ip?.slice(0, 64) ?? null,
       keyId: event.keyId ?? null,
       detail: event.detail ? truncate(event.detail) : null,
+      detailsJson: event.details ? serialiseDetails(event.details) : null,
       count: 1,
       collapseKey: null,
     });
@@ -161,6 +164,7 @@ export class AuditService {
       ip: group.failure.ip.slice(0, 64),
       keyId: null,
       detail: `reason=${group.failure.reason} method=${group.failure.method}`,
+      detailsJson: serialiseDetails({ reason: group.failure.reason, method: group.failure.method }),
       count: group.count,
       collapseKey: group.collapseKey,
     }));
@@ -183,11 +187,11 @@ export class AuditService {
     const params: unknown[] = [];
     if (filter.action) {
       conditions.push("e.action = ?");
-      params.push(filter.action.trim().toUpperCase());
+      params.push(knownAction(filterText(filter.action, "action")));
     }
     if (filter.actorEmail) {
       conditions.push("e.actor_email = ?");
-      params.push(filter.actorEmail.trim().toLowerCase());
+      params.push(filterText(filter.actorEmail, "actorEmail").trim().toLowerCase());
     }
     if (filter.keyId != null) {
       conditions.push("e.key_id = ?");
@@ -207,7 +211,7 @@ export class AuditService {
       params.push(cursor.value, cursor.value, cursor.id);
     }
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT e.id, e.at, e.action, e.actor_id, e.actor_email, e.key_id, e.detail, e.ip, e.count, ${JOINED_USER_COLUMNS}
+      `SELECT e.id, e.at, e.action, e.actor_id, e.actor_email, e.key_id, e.detail, e.details, e.ip, e.count, ${JOINED_USER_COLUMNS}
        FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
        ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}
        ORDER BY e.at DESC, e.id DESC LIMIT ?`,
@@ -230,10 +234,39 @@ function hydrateEvent(row: Record<string, unknown>): AuditEvent {
     actor,
     keyId: row.key_id == null ? null : Number(row.key_id),
     detail: (row.detail as string | null) ?? null,
+    detailsJson: null,
+    details: row.details == null ? null : (JSON.parse(String(row.details)) as AuditDetails),
     ip: (row.ip as string | null) ?? null,
     count: Number(row.count),
     collapseKey: null,
   });
+}
+
+const ACTIONS = new Set<string>(Object.values(AuditAction));
+
+/** A filter naming no action is a mistake to report, not a question whose answer is "none". */
+function knownAction(raw: string): AuditAction {
+  const action = raw.trim().toUpperCase();
+  if (!ACTIONS.has(action)) throw new BadUserInputError(`action must be one of ${[...ACTIONS].join(", ")}.`, "action");
+  return action as AuditAction;
+}
+
+/**
+ * JSON text within MAX_DETAIL_LENGTH. Callers keep lists short (firstIds); should the whole still
+ * be too long, the lists and nested objects go and `truncated: true` says so, so the stored text
+ * is always valid JSON.
+ */
+function serialiseDetails(details: AuditDetails): string {
+  const json = JSON.stringify(details);
+  if (json.length <= MAX_DETAIL_LENGTH) return json;
+  const scalars = Object.fromEntries(Object.entries(details).filter(([, value]) => value === null || typeof value !== "object"));
+  const reduced = JSON.stringify({ ...scalars, truncated: true });
+  return reduced.length <= MAX_DETAIL_LENGTH ? reduced : JSON.stringify({ truncated: true });
+}
+
+/** The first ids of a list, for `details`; the count goes beside them. */
+export function firstIds(ids: number[], max = 100): number[] {
+  return ids.slice(0, max);
 }
 
 function truncate(detail: string): string {

@@ -1,7 +1,9 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "pino";
+import { PasswordHasher } from "../auth/password-hasher";
 import { KeyTags } from "../keys/key-tags";
 import type { Config } from "../config";
+import { AccountService, type SessionStore } from "./account.service";
 import { ApiKeyService } from "./api-key.service";
 import { AuditService } from "./audit.service";
 import { IdempotencyService } from "./idempotency.service";
@@ -10,7 +12,7 @@ import { LastUsedRecorder } from "../keys/last-used-recorder";
 import { PurgeJob } from "./purge-job";
 import { RevocationEpoch } from "../keys/revocation-epoch";
 import { SettingsService } from "./settings.service";
-import { BCRYPT_COST, UserService } from "./user.service";
+import { UserService } from "./user.service";
 import { sessionActivityIntervalMs } from "../config/sessions";
 import { SessionService } from "./session.service";
 
@@ -18,13 +20,19 @@ export interface Services {
   audit: AuditService;
   settings: SettingsService;
   users: UserService;
+  /** The users list, password changes and resets, user deletion. */
+  accounts: AccountService;
   apiKeys: ApiKeyService;
   lastUsed: LastUsedRecorder;
   keyRetention: KeyRetentionService;
+  /** Stored results of idempotent key mutations; the server purges the expired ones on a timer. */
+  idempotency: IdempotencyService;
   /** Revocation generation and the key cache it guards (the server polls; every process bumps). */
   revocations: RevocationEpoch;
   /** The tag secret every issued key carries, and the in-memory check of presented keys against it. */
   keyTags: KeyTags;
+  /** Hashes and checks passwords at the configured bcrypt cost. */
+  passwords: PasswordHasher;
   /** Login sessions: start, end, list, session keys. */
   sessions: SessionService;
   /** Write-behind of sessions.last_seen_at (idle-time refresh), as lastUsed is for keys. */
@@ -39,12 +47,19 @@ export interface Services {
   stop(): Promise<void>;
 }
 
-export function createServices(dataSource: DataSource, config: Config, logger: Logger, options: { bcryptCost?: number } = {}): Services {
+export function createServices(
+  dataSource: DataSource,
+  config: Config,
+  logger: Logger,
+  options: { bcryptCost?: number; /** Login sessions, ended by password changes and user deletion. */ sessionStores?: SessionStore[] } = {},
+): Services {
   const audit = new AuditService(dataSource, logger);
   const settings = new SettingsService(dataSource, audit);
   const revocations = new RevocationEpoch(dataSource, { windowMs: config.keyCacheWindowMs, maxEntries: config.keyCacheMaxEntries }, logger);
   const keyTags = new KeyTags(dataSource, (error) => logger.warn({ err: error }, "could not check for untagged keys; untagged keys are still looked up"));
-  const apiKeys = new ApiKeyService(dataSource, settings, audit, new IdempotencyService(dataSource), revocations, keyTags);
+  const passwords = new PasswordHasher(options.bcryptCost ?? config.bcryptCost);
+  const idempotency = new IdempotencyService(dataSource, () => keyTags.load(), (error) => logger.warn({ err: error }, "could not purge expired idempotent results; will retry"));
+  const apiKeys = new ApiKeyService(dataSource, settings, audit, idempotency, revocations, keyTags, config.keyCaps);
   const sessions = new SessionService(dataSource, keyTags, revocations, audit, settings, config.sessions);
   const sessionActivity = new LastUsedRecorder(
     dataSource,
@@ -53,17 +68,22 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
   );
   const lastUsed = new LastUsedRecorder(dataSource, { minIntervalMs: config.lastUsedMinIntervalMs, flushIntervalMs: config.lastUsedFlushIntervalMs }, logger);
   const keyRetention = new KeyRetentionService(dataSource, settings, audit, apiKeys.counts);
-  const purgeJob = new PurgeJob(keyRetention, config.purgeIntervalMs, logger, sessions);
+  const purgeJob = new PurgeJob(keyRetention, config.purgeIntervalMs, logger, idempotency, sessions);
+  // Password changes, resets and user deletion end the user's login sessions in their own transaction.
+  const sessionStore: SessionStore = { endSessionsOf: (manager, userId, keep) => sessions.endAllForUser(userId, { manager, except: keep != null ? Number(keep) : undefined }) };
   let started = false;
   return {
     audit,
     settings,
-    users: new UserService(dataSource, audit, revocations, options.bcryptCost ?? BCRYPT_COST, sessions),
+    users: new UserService(dataSource, audit, revocations, passwords, sessions),
+    accounts: new AccountService(dataSource, audit, revocations, apiKeys.counts, [sessionStore, ...(options.sessionStores ?? [])], passwords),
     apiKeys,
     lastUsed,
     keyRetention,
+    idempotency,
     revocations,
     keyTags,
+    passwords,
     sessions,
     sessionActivity,
     async start() {
@@ -73,12 +93,14 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       sessionActivity.start();
       audit.start();
       revocations.start();
+      idempotency.start();
       purgeJob.start();
     },
     async stop() {
       if (!started) return;
       started = false;
       await purgeJob.stop();
+      idempotency.stop();
       await lastUsed.stop();
       await sessionActivity.stop();
       await audit.stop();

@@ -1,8 +1,9 @@
 import type { DataSource } from "typeorm";
 import { toSqlDateTime } from "../db/data-source";
+import { inTransaction } from "../db/transactions";
 import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
 import type { CountCache } from "./count-cache";
-import { type AuditService, describeIds } from "./audit.service";
+import { type AuditService, describeIds, firstIds } from "./audit.service";
 import type { SettingsService } from "./settings.service";
 
 const DAY_MS = 24 * 3600_000;
@@ -67,7 +68,8 @@ export class KeyRetentionService {
     const ids: number[] = [];
     let lastId = 0;
     for (;;) {
-      const deleted = await this.dataSource.transaction(async (manager) => {
+      // inTransaction: on SQLite a transaction of its own beside a request's would nest into it.
+      const deleted = await inTransaction(this.dataSource, async (manager) => {
         // Keyset over id so a key that cannot be deleted (or reappears) never loops forever.
         const rows: Array<{ id: unknown }> = await manager.query(
           `SELECT id FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= ? AND id > ? ORDER BY id LIMIT ${batchSize}`,
@@ -92,6 +94,7 @@ export class KeyRetentionService {
       action: AuditAction.EXPIRED_KEYS_PURGED,
       actor,
       detail: `purged ${ids.length} key(s) expired at or before ${cutoff.toISOString()} (retention ${retentionDays} days)${ids.length ? `: ids ${describeIds(ids)}` : ""}`,
+      details: { count: ids.length, expiredAtOrBefore: cutoff.toISOString(), retentionDays, keyIds: firstIds(ids) },
     });
     if (ids.length) this.counts?.clear();
     return { purged: ids.length, ids, cutoff, retentionDays };

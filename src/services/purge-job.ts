@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { IdempotencyService } from "./idempotency.service";
 import type { KeyRetentionService, PurgeResult } from "./key-retention.service";
 import type { SessionService } from "./session.service";
 
@@ -8,6 +9,7 @@ export const FIRST_RUN_DELAY_MS = 5 * 60_000;
 /**
  * Runs KeyRetentionService.purgeExpired every `intervalMs` inside the server process, the first
  * time a few minutes after start: a server restarted more often than the interval still purges.
+ * Each run also deletes expired idempotent results (which have their own, shorter timer too).
  * The timer is unref'd (it never keeps the process alive), runs never overlap, and a failed
  * run is logged and retried at the next tick: the job never crashes the server.
  */
@@ -20,6 +22,7 @@ export class PurgeJob {
     private readonly retention: Pick<KeyRetentionService, "purgeExpired">,
     private readonly intervalMs: number,
     private readonly logger: Logger,
+    private readonly idempotency?: Pick<IdempotencyService, "purgeExpired">,
     /** Ended login sessions go on the same run: past their maximum, or idle long enough. */
     private readonly sessions?: Pick<SessionService, "purgeExpired">,
   ) {}
@@ -55,9 +58,11 @@ export class PurgeJob {
   /** One run; resolves null if it failed (already logged) or one was already in progress. */
   runOnce(now: Date = new Date()): Promise<PurgeResult | null> {
     if (this.running) return Promise.resolve(null);
+    // One after the other: on SQLite both writes share one connection.
     this.running = this.retention
       .purgeExpired(now)
       .then(async (result) => {
+        await this.idempotency?.purgeExpired(now);
         if (result.purged > 0) this.logger.info({ purged: result.purged, retentionDays: result.retentionDays }, "purged expired API keys");
         await this.purgeSessions();
         return result;

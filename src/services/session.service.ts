@@ -152,7 +152,7 @@ export class SessionService {
 
   /** A key bound to the session `sessionId`; the caller has checked that the request came with its cookie. */
   async issueKey(sessionId: number, actor: SessionActor, description?: string | null): Promise<string> {
-    if (!(await this.settings.get()).sessionKeysEnabled) throw new ForbiddenError(SESSION_KEYS_DISABLED_MESSAGE);
+    if (!(await this.settings.get()).sessionKeysEnabled) throw new ForbiddenError("SESSION_KEYS_DISABLED", SESSION_KEYS_DISABLED_MESSAGE);
     const text = description?.trim() || null;
     if (text && text.length > DESCRIPTION_MAX_LENGTH) throw new BadUserInputError(`description must be at most ${DESCRIPTION_MAX_LENGTH} characters.`, "description");
     const generated = await this.keyTags.issue("session");

@@ -59,7 +59,12 @@ export class SettingsService {
       const values = Object.fromEntries(changed.map((name) => [name, change[name]]));
       await manager.getRepository(ExternalToolSettings).update({ id: SETTINGS_ROW_ID }, values);
       await this.audit.record(
-        { action: AuditAction.SETTINGS_CHANGED, actor, detail: changed.map((name) => `${name}: ${String(current[name])} -> ${String(change[name])}`).join("; ") },
+        {
+          action: AuditAction.SETTINGS_CHANGED,
+          actor,
+          detail: changed.map((name) => `${name}: ${String(current[name])} -> ${String(change[name])}`).join("; "),
+          details: Object.fromEntries(changed.map((name) => [name, { from: current[name], to: change[name]! }])),
+        },
         manager,
       );
       return Object.assign(new ExternalToolSettings(), current, values);

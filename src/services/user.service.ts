@@ -1,7 +1,8 @@
-import bcrypt from "bcrypt";
 import { randomBytes } from "node:crypto";
 import type { DataSource } from "typeorm";
-import { describePasswordProblem, isPlausibleEmail } from "../config";
+import { isPlausibleEmail } from "../config";
+import type { PasswordHasher } from "../auth/password-hasher";
+import { canonicalEmail } from "../entities/email";
 import { User } from "../entities/user.entity";
 import { inTransaction } from "../db/transactions";
 import { AuditAction, type AuditActor, SYSTEM_ACTOR } from "../entities/audit-event.entity";
@@ -9,10 +10,11 @@ import { BadUserInputError, NotFoundError } from "../errors";
 import type { AuditService } from "./audit.service";
 import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
+import { describePasswordProblem } from "./password-policy";
 import type { RevocationEpoch } from "../keys/revocation-epoch";
+import { refuseUnsafeCharacters, refuseUnsafeProseCharacters } from "./user-text";
 import type { SessionService } from "./session.service";
 
-export const BCRYPT_COST = 12;
 const DISPLAY_NAME_MAX_LENGTH = 100;
 
 export interface NewUser {
@@ -28,8 +30,9 @@ export class UserService {
     private readonly audit: AuditService,
     /** Deactivating a user ends their keys: bumped and waited for like a revocation. */
     private readonly revocations: Pick<RevocationEpoch, "bump" | "settled">,
-    private readonly bcryptCost: number = BCRYPT_COST,
-    /** Deactivation (and later password change and deletion) ends the user's login sessions. */
+    /** Makes every password hash, at the configured cost (BCRYPT_COST). */
+    private readonly passwords: Pick<PasswordHasher, "hash">,
+    /** Deactivation ends the user's login sessions. */
     private readonly sessions?: Pick<SessionService, "endAllForUser">,
   ) {}
 
@@ -38,15 +41,17 @@ export class UserService {
   }
 
   async create(input: NewUser, actor: AuditActor = SYSTEM_ACTOR): Promise<User> {
-    const email = input.email.trim().toLowerCase();
+    refuseUnsafeCharacters(input.email, "email");
+    const email = canonicalEmail(input.email);
     if (!isPlausibleEmail(email)) throw new BadUserInputError("email is not a valid email address.", "email");
-    const passwordProblem = describePasswordProblem(input.password);
+    const passwordProblem = describePasswordProblem(input.password, email);
     if (passwordProblem) throw new BadUserInputError(`password ${passwordProblem}.`, "password");
     const displayName = input.displayName?.trim() || null;
     if (displayName && displayName.length > DISPLAY_NAME_MAX_LENGTH) {
       throw new BadUserInputError(`displayName must be at most ${DISPLAY_NAME_MAX_LENGTH} characters.`, "displayName");
     }
-    const passwordHash = await bcrypt.hash(input.password, this.bcryptCost);
+    if (displayName) refuseUnsafeProseCharacters(displayName, "displayName");
+    const passwordHash = await this.passwords.hash(input.password);
     const isAdmin = input.isAdmin ?? false;
     try {
       return await inTransaction(this.dataSource, async (manager) => {
@@ -55,7 +60,10 @@ export class UserService {
         const user = repository.create({ email, displayName, passwordHash, isAdmin, active: true, createdAt: new Date() });
         const inserted = await repository.insert(user);
         user.id = Number(inserted.identifiers[0].id);
-        await this.audit.record({ action: AuditAction.USER_CREATED, actor, detail: `user ${user.id} ${email}${isAdmin ? " (site admin)" : ""}` }, manager);
+        await this.audit.record(
+          { action: AuditAction.USER_CREATED, actor, detail: `user ${user.id} ${email}${isAdmin ? " (site admin)" : ""}`, details: { userId: user.id, email, isAdmin } },
+          manager,
+        );
         return user;
       });
     } catch (error) {
@@ -82,12 +90,24 @@ export class UserService {
         }
         await repository.update({ id: user.id }, { active });
         user.active = active;
-        await this.audit.record({ action: active ? AuditAction.USER_ACTIVATED : AuditAction.USER_DEACTIVATED, actor, detail: `user ${user.id} ${user.email}` }, manager);
+        await this.audit.record(
+          { action: active ? AuditAction.USER_ACTIVATED : AuditAction.USER_DEACTIVATED, actor, detail: `user ${user.id} ${user.email}`, details: { userId: user.id, email: user.email } },
+          manager,
+        );
       }
       return user;
     });
     if (deactivated) await this.revocations.settled();
     return user;
+  }
+
+  /**
+   * After a login proved `password`: a hash made at a lower cost than today's is replaced. Only
+   * if it is still the stored one, so a password changed meanwhile is never overwritten.
+   */
+  async rehashPassword(userId: number, outdatedHash: string, password: string): Promise<void> {
+    const fresh = await this.passwords.hash(password);
+    await inTransaction(this.dataSource, (manager) => manager.query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", [fresh, userId, outdatedHash]));
   }
 
   async count(): Promise<number> {
@@ -100,8 +120,16 @@ export class UserService {
    */
   async ensureInitialAdmin(email: string | undefined, password: string | undefined): Promise<{ created: false } | { created: true; user: User; generatedPassword: string | null }> {
     if ((await this.count()) > 0) return { created: false };
+    // Checked here, not with the rest of the configuration: it matters on the first start only.
+    const problem = password === undefined ? null : describePasswordProblem(password, email);
+    if (problem) throw new InitialAdminPasswordError(`ADMIN_PASSWORD ${problem} (it sets the first site admin's password).`);
     const generatedPassword = password ? null : randomBytes(18).toString("base64url");
     const user = await this.create({ email: email ?? "admin@localhost", password: password ?? generatedPassword!, isAdmin: true, displayName: "Site Admin" });
     return { created: true, user, generatedPassword };
   }
+}
+
+/** A first start with an ADMIN_PASSWORD that the password rules refuse. */
+export class InitialAdminPasswordError extends Error {
+  override name = "InitialAdminPasswordError";
 }

@@ -47,8 +47,38 @@ describe("AuthThrottle", () => {
     expect(t.check("ip:0")).toEqual({ blocked: false });
   });
 
-  test("accounts are normalised like logins: case and surrounding spaces do not make new counters", () => {
-    expect(accountSubject(" Alice@Example.ORG ")).toBe(accountSubject("alice@example.org"));
+  test("an account is counted by its id, whatever spelling of its email was typed; an unknown email by its canonical form", () => {
+    expect(accountSubject({ userId: 7 }, " Alice@Example.ORG ")).toBe(accountSubject({ userId: 7 }, "alice@example.org"));
+    expect(accountSubject(null, " Ｎobody@Example.ORG ")).toBe(accountSubject(null, "nobody@example.org"));
+    expect(accountSubject(null, "nobody@example.org")).not.toBe(accountSubject(null, "nóbody@example.org"));
+  });
+
+  test("reserve: an attempt in flight counts before it finishes, so concurrent attempts cannot pass the limit", () => {
+    const t = throttle(3);
+    const reservations = Array.from({ length: 10 }, () => t.reserve("ip:a", "account:1"));
+    expect(reservations.filter((r) => !r.blocked)).toHaveLength(3);
+    expect(reservations[3]).toEqual({ blocked: true, retryAfterSeconds: 60 });
+  });
+
+  test("reserve: a success releases its place, a failure keeps it; release twice changes nothing", () => {
+    const t = throttle(2);
+    const first = t.reserve("ip:a");
+    const second = t.reserve("ip:a");
+    expect(t.reserve("ip:a").blocked).toBe(true);
+    if (first.blocked || second.blocked) throw new Error("unexpected");
+    first.release();
+    first.release();
+    expect(t.check("ip:a")).toEqual({ blocked: false });
+    expect(t.reserve("ip:a").blocked).toBe(false);
+    expect(t.reserve("ip:a").blocked).toBe(true);
+  });
+
+  test("block: a limit reached on another instance refuses here until its window ends", () => {
+    const t = throttle(5);
+    t.block("account:1", now + 30_000);
+    expect(t.check("account:1")).toEqual({ blocked: true, retryAfterSeconds: 30 });
+    now += 30_000;
+    expect(t.check("account:1")).toEqual({ blocked: false });
   });
 });
 

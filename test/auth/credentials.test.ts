@@ -30,7 +30,7 @@ describe("credential parsing", () => {
   });
 
   test.each([
-    ["non-Basic scheme", "Bearer abc"],
+    ["non-Basic scheme", "Digest abc"],
     ["no value", "Basic"],
     ["invalid base64", "Basic ***"],
     ["unpadded base64", `Basic ${b64("apikey:abcd").replace(/=+$/, "")}`],
@@ -43,6 +43,10 @@ describe("credential parsing", () => {
     ["huge header", `Basic ${b64("apikey:" + "k".repeat(10_000))}`],
   ])("%s: malformed", (_name, authorization) => {
     expect(parseCredentials({ authorization })).toEqual({ kind: "malformed" });
+  });
+
+  test("Bearer, in any case: malformed, marked as that mistake so the refusal can say what to send", () => {
+    for (const authorization of ["Bearer xta_abc", "bearer x", "BEARER"]) expect(parseCredentials({ authorization })).toEqual({ kind: "malformed", mistake: "BEARER_SCHEME" });
   });
 
   test("empty or huge apikey header: malformed", () => {

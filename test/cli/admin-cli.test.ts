@@ -130,7 +130,7 @@ describe("admin CLI (a real child process on the test database)", () => {
     expect(empty.stderr).toContain("no password given");
     const short = await inProcess(["create-user", "a@example.org"], "short\n");
     expect(short.code).toBe(2);
-    expect(short.stderr).toContain("password must be at least 8 characters");
+    expect(short.stderr).toContain("password must be at least 12 characters");
     expect(await userRow("a@example.org")).toBeUndefined();
     await app.createUser("taken@example.org");
     const duplicate = await inProcess(["create-user", "taken@example.org"], "another-password\n");

@@ -5,7 +5,20 @@ describe("security settings", () => {
   test("defaults: 20 failures a minute, no proxy trusted, no CORS origin, limits on", () => {
     const { security } = loadConfig({});
     expect(security).toMatchObject({ authFailureLimit: 20, authFailureWindowMs: 60_000, trustProxy: 0, corsOrigins: [], databaseConnectTimeoutMs: 3000 });
-    expect(security.graphql).toEqual({ maxDepth: 8, maxAliases: 15, maxDirectives: 10, maxTokens: 1000, maxCost: 5000 });
+    expect(security.graphql).toEqual({ maxDepth: 8, maxAliases: 15, maxDirectives: 10, maxTokens: 1000, maxCost: 10_000, maxResponseBytes: 4 * 1024 * 1024 });
+    expect(security.passwordQueue.maxPerClient).toBe(2);
+    expect(security.passwordQueue.concurrency).toBeGreaterThanOrEqual(1);
+  });
+
+  test("password and key defaults: bcrypt cost 12, 100 keys per user and 1000 per admin", () => {
+    expect(loadConfig({})).toMatchObject({ bcryptCost: 12, keyCaps: { perUser: 100, perAdmin: 1000 } });
+    expect(loadConfig({ BCRYPT_COST: "10", MAX_KEYS_PER_USER: "5", MAX_KEYS_PER_ADMIN: "50", BCRYPT_QUEUE_MAX: "0" })).toMatchObject({
+      bcryptCost: 10,
+      keyCaps: { perUser: 5, perAdmin: 50 },
+      security: { passwordQueue: { maxQueued: 0 } },
+    });
+    expect(() => loadConfig({ BCRYPT_COST: "3" })).toThrow(/BCRYPT_COST must be between 4 and 15/);
+    expect(() => loadConfig({ GRAPHQL_MAX_RESPONSE_BYTES: "1000" })).toThrow(/GRAPHQL_MAX_RESPONSE_BYTES/);
   });
 
   test("values are read and normalised", () => {

@@ -2,6 +2,7 @@ import pino from "pino";
 import fc from "fast-check";
 import { ACCESS_LOG_SAMPLES, createAccessLog, jsonString, type AccessLogEntry } from "../../src/http/access-log";
 import { createLogger } from "../../src/observability/logger";
+import { escapeUnsafeInJson } from "../../src/observability/unsafe-characters";
 
 function capture() {
   const lines: string[] = [];
@@ -64,11 +65,22 @@ describe("access log", () => {
     expect(fast.lines).toEqual(reference.lines);
   });
 
-  test("jsonString is JSON.stringify for any string, lone surrogates and control characters included", () => {
+  test("a bidi override in a path is written as its escape, by the fast path as by pino's", () => {
+    const lines = capture();
+    const logger = createLogger("info", lines.stream);
+    createAccessLog(logger)({ ...ACCESS_LOG_SAMPLES[1], path: "/x\u202egro.x" });
+    logger.info({ email: "\u202egro.x@live" }, "other line");
+    expect(lines.lines.join("")).not.toMatch(/\u202e/);
+    expect(lines.lines.join("")).toContain("\\u202e");
+    expect(JSON.parse(lines.lines[0]).path).toBe("/x\u202egro.x");
+  });
+
+  test("jsonString is JSON.stringify with unsafe characters escaped, for any string, lone surrogates and control characters included", () => {
     const anyCodeUnits = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 40 }).map((units) => String.fromCharCode(...units));
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: "binary" }), anyCodeUnits), (value) => {
-        expect(jsonString(value)).toBe(JSON.stringify(value));
+        expect(jsonString(value)).toBe(escapeUnsafeInJson(JSON.stringify(value)));
+        expect(JSON.parse(jsonString(value))).toBe(value);
       }),
       { numRuns: 5000 },
     );

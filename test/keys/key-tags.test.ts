@@ -74,9 +74,12 @@ describe("key tags: which keys this server may have issued", () => {
 
   test("migration: keys stored before it are marked untagged, keys stored after are tagged", async () => {
     await db.dataSource.query("DELETE FROM api_keys");
-    // Back to just before the key-tags migration, undoing those that came after it.
-    const later = MIGRATIONS.length - MIGRATIONS.indexOf(KeyTags1764500000000);
-    for (let i = 0; i < later; i++) await db.dataSource.undoLastMigration({ transaction: "each" });
+    // Undo every migration back to (and including) the one under test; later ones are re-run too.
+    for (let undone = ""; undone !== "KeyTags1764500000000"; ) {
+      const [last]: Array<{ name: string }> = await db.dataSource.query("SELECT name FROM migrations ORDER BY id DESC LIMIT 1");
+      await db.dataSource.undoLastMigration({ transaction: "each" });
+      undone = last.name;
+    }
     try {
       await db.dataSource.query("INSERT INTO api_keys (owner_id, key_hash, hint, created_at) VALUES (1, ?, 'xta_old…', ?)", ["a".repeat(64), toSqlDateTime(new Date())]);
     } finally {

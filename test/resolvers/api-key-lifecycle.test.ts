@@ -57,14 +57,15 @@ describe("key lifecycle: rotation, idempotent retries, bulk revoke", () => {
       expect((await app.graphql(ME, undefined, viaKey(rotated.key))).status).toBe(200);
     });
 
-    test("with overlap: the old key expires when the overlap ends, even if the new key is never used", async () => {
+    test("with overlap: the old key stops when the overlap ends, even if the new key is never used: 401 ROTATED, not EXPIRED", async () => {
       const old = await app.generateKey(alice);
       await app.graphql(ROTATE, { id: old.id, overlapSeconds: 1 }, as(alice));
       expect((await app.graphql(ME, undefined, viaKey(old.key))).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 1100));
       const after = await app.graphql(ME, undefined, viaKey(old.key));
       expect(after.status).toBe(401);
-      expect(after.body.errors![0].extensions!.reason).toBe("EXPIRED");
+      expect(after.body.errors![0].extensions).toMatchObject({ code: "UNAUTHENTICATED", reason: "ROTATED", hint: expect.stringMatching(/replaced by rotation/) });
+      expect(after.body.errors![0].extensions!.hint).not.toMatch(/Generate a new one/);
     });
 
     test("an overlap never extends a key that expires sooner", async () => {

@@ -1,5 +1,7 @@
 import bcrypt from "bcrypt";
-import { BCRYPT_COST, UserService } from "../../src/services/user.service";
+import { PasswordHasher } from "../../src/auth/password-hasher";
+import { loadConfig } from "../../src/config";
+import { UserService } from "../../src/services/user.service";
 import { basic, errorCode, startTestApp, type TestApp, type TestUser } from "../support/app";
 
 const CREATE = "mutation($input: CreateUserInput!) { createUser(input: $input) { id email displayName isAdmin active createdAt } }";
@@ -48,10 +50,11 @@ describe("user resolver", () => {
     await expect(bcrypt.compare(password, row.password_hash)).resolves.toBe(true);
   });
 
-  test("production bcrypt cost is at least 10", async () => {
-    expect(BCRYPT_COST).toBeGreaterThanOrEqual(10);
-    const created = await new UserService(app.db.dataSource, app.services.audit, app.services.revocations).create({ email: "cost@example.org", password: "cost check password" });
-    expect(Number(created.passwordHash.split("$")[2])).toBe(BCRYPT_COST);
+  test("production bcrypt cost is at least 10, and passwords are hashed at the configured cost", async () => {
+    const { bcryptCost } = loadConfig({});
+    expect(bcryptCost).toBeGreaterThanOrEqual(10);
+    const created = await new UserService(app.db.dataSource, app.services.audit, app.services.revocations, new PasswordHasher(bcryptCost)).create({ email: "cost@example.org", password: "cost check password" });
+    expect(Number(created.passwordHash.split("$")[2])).toBe(bcryptCost);
   });
 
   test("createUser: a duplicate email in any case is BAD_USER_INPUT", async () => {

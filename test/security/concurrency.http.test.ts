@@ -10,7 +10,8 @@ describe("concurrency", () => {
   let aliceKey: string;
 
   beforeAll(async () => {
-    app = await startTestApp();
+    // 200 keys for one user: above the default cap.
+    app = await startTestApp({ MAX_KEYS_PER_USER: "1000" });
   });
   beforeEach(async () => {
     await app.reset();
@@ -38,7 +39,7 @@ describe("concurrency", () => {
     expect(Number(rows[0].n)).toBe(200);
     const checks = await Promise.all(generated.map((g) => app.graphql(ME, undefined, viaKey(g.key))));
     expect(checks.filter((c) => c.status === 200 && c.body.data.me.email === alice.email)).toHaveLength(200);
-  });
+  }, 120_000); // one user's generations queue on the user's row (the key cap), one at a time
 
   test("revokeAllApiKeys racing generateApiKey: every key works or not, consistently with the count returned", async () => {
     const existing = await Promise.all(Array.from({ length: 10 }, (_, n) => app.generateKey(alice, { description: `before ${n}` })));

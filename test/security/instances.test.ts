@@ -3,6 +3,7 @@ import pino from "pino";
 import { fromSqlDateTime } from "../../src/db/data-source";
 import { AuditService } from "../../src/services/audit.service";
 import { UserService } from "../../src/services/user.service";
+import { PasswordHasher } from "../../src/auth/password-hasher";
 import { type ChildServer, startChildServer } from "../support/child-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 
@@ -28,7 +29,7 @@ describe("several instances sharing one database", () => {
     db = await createTestDatabase();
     // The admin exists before either instance starts, so both can start at once.
     const silent = pino({ level: "silent" });
-    await new UserService(db.dataSource, new AuditService(db.dataSource, silent), new RevocationEpoch(db.dataSource, { windowMs: 0, maxEntries: 1 }, silent), 4).create({ email: adminEmail, password: adminPassword, isAdmin: true });
+    await new UserService(db.dataSource, new AuditService(db.dataSource, silent), new RevocationEpoch(db.dataSource, { windowMs: 0, maxEntries: 1 }, silent), new PasswordHasher(4)).create({ email: adminEmail, password: adminPassword, isAdmin: true });
     const env = { DATABASE_URL: db.url, LAST_USED_MIN_INTERVAL_MS: "0", LAST_USED_FLUSH_INTERVAL_MS: "200" };
     [a, b] = await Promise.all([startChildServer(env), startChildServer(env)]);
     expect((await post(a, "mutation { updateExternalToolSettings(input: { apiKeysEnabled: true }) { apiKeysEnabled } }", adminAuth)).status).toBe(200);

@@ -2,6 +2,7 @@ import pino from "pino";
 import { AuditService } from "../../src/services/audit.service";
 import { RevocationEpoch } from "../../src/keys/revocation-epoch";
 import { UserService } from "../../src/services/user.service";
+import { PasswordHasher } from "../../src/auth/password-hasher";
 import { type ChildServer, startChildServer } from "../support/child-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 
@@ -37,7 +38,7 @@ describe("login sessions across two instances", () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     const silent = pino({ level: "silent" });
-    const users = new UserService(db.dataSource, new AuditService(db.dataSource, silent), new RevocationEpoch(db.dataSource, { windowMs: 0, maxEntries: 1 }, silent), 4);
+    const users = new UserService(db.dataSource, new AuditService(db.dataSource, silent), new RevocationEpoch(db.dataSource, { windowMs: 0, maxEntries: 1 }, silent), new PasswordHasher(4));
     await users.create({ email: "admin@example.org", password, isAdmin: true });
     for (const name of ["alice", "bob", "carol"]) await users.create({ email: `${name}@example.org`, password });
     const env = { DATABASE_URL: db.url, LAST_USED_FLUSH_INTERVAL_MS: "200" };

@@ -17,7 +17,7 @@ const PAYLOADS = [
   "Robert'); DROP TABLE users;--",
   "null",
   "0x27",
-  "é中文😀\u202e",
+  "é中文😀",
 ];
 
 describe("SQL injection through every string argument", () => {

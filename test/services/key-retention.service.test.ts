@@ -84,7 +84,7 @@ describe("expired-key retention and purge", () => {
   test("expired keys stay listed, flagged expired, until purged", async () => {
     const recent = await insertKey(daysAgo(2));
     await services.keyRetention.purgeExpired(NOW);
-    const listed = await services.apiKeys.listForOwner(ownerId);
+    const listed = (await services.apiKeys.listForOwner(ownerId)).nodes;
     expect(listed.map((key) => [key.id, key.expired])).toEqual([[recent, true]]);
   });
 

@@ -61,10 +61,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       callback();
     },
   });
-  const config = { ...loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", AUTH_FAILURE_LIMIT: "1000000", KEY_CACHE_WINDOW_MS: "50", ...env }), database: db.config };
+  // bcrypt cost 4 keeps the suite fast; production uses 12 (checked in the user resolver test).
+  const config = { ...loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", AUTH_FAILURE_LIMIT: "1000000", KEY_CACHE_WINDOW_MS: "50", BCRYPT_COST: "4", ...env }), database: db.config };
   const logger = createLogger(config.logLevel, sink);
-  // Cost 4 keeps the suite fast; production uses 12 (checked in the user service test).
-  const runtime = await createRuntime(config, { dataSource: db.dataSource, logger, bcryptCost: 4 });
+  const runtime = await createRuntime(config, { dataSource: db.dataSource, logger });
   const { services } = runtime;
   const { port } = await (await runtime.serve()).listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}/graphql`;
@@ -95,6 +95,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       const body = JSON.parse(text);
       const generated = body?.data?.generateApiKey?.key;
       if (typeof generated === "string") secrets.add(generated);
+      const oneTimePassword = body?.data?.resetUserPassword;
+      if (typeof oneTimePassword === "string") secrets.add(oneTimePassword);
       return { status: response.status, headers: response.headers, body };
     },
     async post(body, headers = {}, path = "/graphql") {
@@ -128,7 +130,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       for (const secret of secrets) {
         const line = logLines.find((text) => text.includes(secret));
         if (line) throw new Error(`a secret appears in a log line: ${line.slice(0, 200)}`);
-        const response = responses.find((r) => !/generateApiKey|generateSessionKey/.test(r.query) && r.body.includes(secret));
+        const response = responses.find((r) => !/generateApiKey|generateSessionKey|resetUserPassword/.test(r.query) && r.body.includes(secret));
         if (response) throw new Error(`a secret appears in the response to: ${response.query.slice(0, 200)}`);
       }
     },

@@ -8,4 +8,11 @@ export class RevokeApiKeysWhereArgs {
 
   @Field(() => Boolean, { nullable: true, defaultValue: true })
   dryRun?: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: false,
+    description: "Required (true) for a real run whose filter is empty, which revokes every key; ignored otherwise.",
+  })
+  all?: boolean | null;
 }

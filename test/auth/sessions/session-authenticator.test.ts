@@ -13,6 +13,7 @@ import { RevocationEpoch } from "../../../src/keys/revocation-epoch";
 import { MAX_SESSIONS_PER_USER, SessionService } from "../../../src/services/session.service";
 import { SettingsService } from "../../../src/services/settings.service";
 import { UserService } from "../../../src/services/user.service";
+import { PasswordHasher } from "../../../src/auth/password-hasher";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
 
 const IDLE_MS = 30 * 60_000;
@@ -43,7 +44,7 @@ describe("sessions: lifecycle and authentication", () => {
     const keyTags = new KeyTags(db.dataSource);
     await keyTags.load();
     sessions = new SessionService(db.dataSource, keyTags, revocations, audit, settings, { idleTimeoutMs: IDLE_MS, maxLifetimeMs: MAX_MS }, now);
-    users = new UserService(db.dataSource, audit, revocations, 4, sessions);
+    users = new UserService(db.dataSource, audit, revocations, new PasswordHasher(4), sessions);
     activity = new LastUsedRecorder(db.dataSource, { minIntervalMs: 60_000, flushIntervalMs: 3600_000, target: { table: "sessions", column: "last_seen_at" } }, silent);
     cache = new SessionCache(revocations.cache, 100);
     auth = new SessionAuthenticator(db.dataSource, cache, keyTags, activity, { idleTimeoutMs: IDLE_MS }, now);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import "reflect-metadata";
 import mysql from "mysql2/promise";
 import { Writable } from "node:stream";
@@ -89,6 +90,11 @@ describe("database faults (MariaDB behind a proxy we can cut)", () => {
     expect(anonymous.status).toBe(503);
     expect(anonymous.body.errors[0].extensions.code).toBe("SERVICE_UNAVAILABLE");
     expect(JSON.stringify([byKey.body, byPassword.body, anonymous.body])).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|mysql|stack/i);
+    // The driver's error is logged without its statement or parameters (the key's SHA-256).
+    const unavailableLines = logLines.filter((line) => line.includes("database unavailable"));
+    expect(unavailableLines.length).toBeGreaterThan(0);
+    const keyHash = createHash("sha256").update(before[0].key).digest("hex");
+    for (const line of unavailableLines) expect(line).not.toMatch(new RegExp(`${keyHash}|SELECT |"(query|sql)":"[^[]|"parameters":\\[`));
 
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
