@@ -257,6 +257,23 @@ describe("login sessions over HTTP", () => {
       expect((await laptop.me()).status).toBe(401);
     });
 
+    test("a password change from a cookie session keeps that session and ends the others; deleting the user ends the rest", async () => {
+      const dave = await app.createUser("dave@example.org");
+      const here = new Browser(app);
+      const elsewhere = new Browser(app);
+      await here.login(dave);
+      await elsewhere.login(dave);
+      const newPassword = "a-New-Secret-for-dave-2026";
+      app.secrets.add(newPassword);
+      const changed = await here.graphql("mutation ($c: String!, $n: String!) { changeMyPassword(currentPassword: $c, newPassword: $n) }", { c: dave.password, n: newPassword });
+      expect(changed.body.data?.changeMyPassword).toBe(true);
+      expect((await here.me()).status).toBe(200);
+      expect((await elsewhere.me()).status).toBe(401);
+      await app.graphql(`mutation { deleteUser(id: "${dave.id}") }`, undefined, basic(admin.email, admin.password));
+      expect((await here.me()).status).toBe(401);
+      expect(await app.db.dataSource.query("SELECT id FROM sessions WHERE user_id = ?", [dave.id])).toEqual([]);
+    });
+
     test("deactivating a user ends their sessions at once", async () => {
       const carol = await app.createUser("carol@example.org");
       const browser = new Browser(app);
