@@ -43,7 +43,7 @@ export class UnauthenticatedError extends GraphQLError {
 }
 
 /** Why an authenticated caller was refused; unlike AuthFailureReason, nothing here needs hiding. */
-export type ForbiddenReason = "READ_ONLY_KEY" | "ADMIN_REQUIRED" | "PASSWORD_CHANGE_REQUIRED" | "API_KEYS_DISABLED" | "SESSION_REQUIRED" | "SESSION_KEYS_DISABLED";
+export type ForbiddenReason = "READ_ONLY_KEY" | "ADMIN_REQUIRED" | "PASSWORD_CHANGE_REQUIRED" | "API_KEYS_DISABLED" | "SESSION_KEYS_DISABLED" | "COOKIE_SESSION_REQUIRED";
 
 export const FORBIDDEN_HINTS: Record<ForbiddenReason, string> = {
   READ_ONLY_KEY: "This key is read-only: it may run queries, not mutations. Use a key generated without readOnly.",
@@ -51,8 +51,8 @@ export const FORBIDDEN_HINTS: Record<ForbiddenReason, string> = {
   PASSWORD_CHANGE_REQUIRED:
     "Your password was reset: it is good only for changeMyPassword(currentPassword, newPassword) until you choose a new one. Your API keys keep working.",
   API_KEYS_DISABLED: "A site admin must enable API keys in the External Tool Access settings first.",
-  SESSION_REQUIRED: "Log in (the login mutation) and send its session cookie: this operation works only from a login session.",
   SESSION_KEYS_DISABLED: "A site admin must enable session keys in the External Tool Access settings first.",
+  COOKIE_SESSION_REQUIRED: "Log in (the login mutation) and call this with the session cookie, from a browser or a client that keeps cookies.",
 };
 
 export class ForbiddenError extends GraphQLError {

@@ -102,12 +102,12 @@ function withRetryAfter(error: TooManyRequestsError, seconds: number): TooManyRe
 }
 
 function browserOf(context: Context): BrowserCookies {
-  if (!context.cookies) throw new ForbiddenError("SESSION_REQUIRED", "Login sessions need an HTTP request.");
+  if (!context.cookies) throw new ForbiddenError("COOKIE_SESSION_REQUIRED", "Login sessions need an HTTP request.");
   return context.cookies;
 }
 
 function cookieSessionOf(identity: Identity): number {
-  if (identity.method !== "session" || identity.sessionId === undefined) throw new ForbiddenError("SESSION_REQUIRED", "Session keys can only be generated from a login session (a cookie).");
+  if (identity.method !== "session" || identity.sessionId === undefined) throw new ForbiddenError("COOKIE_SESSION_REQUIRED", "Session keys can only be generated from a login session (a cookie).");
   return identity.sessionId;
 }
 

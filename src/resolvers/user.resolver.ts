@@ -70,7 +70,12 @@ export class UserResolver {
     const verdict = this.throttle.check(account);
     if (verdict.blocked) throw new TooManyRequestsError(verdict.retryAfterSeconds);
     try {
-      await this.accounts.changeOwnPassword({ userId: identity.userId, email: identity.email, ip: clientIp, sessionId: identity.sessionId ?? null }, args.currentPassword, args.newPassword);
+      await this.accounts.changeOwnPassword(
+        // From a cookie session, that session stays; the user's other sessions end.
+        { userId: identity.userId, email: identity.email, ip: clientIp, sessionId: identity.method === "session" && identity.sessionId !== undefined ? identity.sessionId : null },
+        args.currentPassword,
+        args.newPassword,
+      );
     } catch (error) {
       if (error instanceof WrongCurrentPasswordError) this.throttle.recordFailure(account);
       throw error;

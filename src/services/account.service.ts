@@ -151,7 +151,7 @@ export class AccountService {
     // The current password was just proven, so comparing the two texts is enough.
     if (newPassword === currentPassword) throw new BadUserInputError("newPassword must differ from the current password.", "newPassword");
     const newHash = await this.passwords.hash(newPassword);
-    await inTransaction(this.dataSource, async (manager) => {
+    const sessionsEnded = await inTransaction(this.dataSource, async (manager) => {
       // Only over the hash just checked: of two changes racing, the second finds it gone.
       const changed = await manager
         .getRepository(User)
@@ -167,9 +167,10 @@ export class AccountService {
         },
         manager,
       );
+      return sessionsEnded;
     });
-    // Ending sessions bumped the revocation counter: every instance drops them before this returns.
-    await this.revocations.settled();
+    // Ending sessions bumped the revocation generation: wait until no instance accepts them.
+    if (sessionsEnded > 0) await this.revocations.settled();
   }
 
   /**
@@ -182,7 +183,7 @@ export class AccountService {
     if (id === null) throw new NotFoundError(USER_NOT_FOUND);
     const oneTimePassword = randomBytes(ONE_TIME_PASSWORD_BYTES).toString("base64url");
     const hash = await this.passwords.hash(oneTimePassword);
-    await inTransaction(this.dataSource, async (manager) => {
+    const sessionsEnded = await inTransaction(this.dataSource, async (manager) => {
       const user = await manager.getRepository(User).findOneBy({ id });
       if (!user) throw new NotFoundError(USER_NOT_FOUND);
       await manager.getRepository(User).update({ id }, { passwordHash: hash, passwordMustChange: true, passwordChangedAt: new Date() });
@@ -196,8 +197,9 @@ export class AccountService {
         },
         manager,
       );
+      return sessionsEnded;
     });
-    await this.revocations.settled();
+    if (sessionsEnded > 0) await this.revocations.settled();
     return oneTimePassword;
   }
 

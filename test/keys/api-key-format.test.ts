@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { API_KEY_LENGTH, API_KEY_PREFIX, hashApiKey, hashesEqual, hasValidTag, hintOf, parseApiKey, UNTAGGED_KEY_LENGTH } from "../../src/keys/api-key-format";
+import { API_KEY_LENGTH, API_KEY_PREFIX, generateKey, hashApiKey, hashesEqual, hasValidTag, hintOf, parseApiKey, UNTAGGED_KEY_LENGTH } from "../../src/keys/api-key-format";
 import { issueTestKey, TEST_TAG_SECRET, untaggedKey, withChecksum } from "../support/keys";
 
 describe("API key format", () => {
@@ -87,5 +87,23 @@ describe("API key format", () => {
     expect(hashesEqual(a, hashApiKey("a"))).toBe(true);
     expect(hashesEqual(a, hashApiKey("b"))).toBe(false);
     expect(hashesEqual(a, a.slice(1))).toBe(false);
+  });
+
+  test("session keys (xts_) and cookie values (xtc_) parse as their own kinds; editing a prefix breaks the checksum, and no untagged form exists", () => {
+    for (const [kind, prefix] of [
+      ["session", "xts_"],
+      ["cookie", "xtc_"],
+    ] as const) {
+      const { key } = generateKey(kind, TEST_TAG_SECRET);
+      expect(key.startsWith(prefix) && key.length === API_KEY_LENGTH).toBe(true);
+      expect(parseApiKey(key)).toEqual({ ok: true, key, tagged: true, kind });
+      expect(hasValidTag(key, TEST_TAG_SECRET)).toBe(true);
+      expect(parseApiKey(API_KEY_PREFIX + key.slice(4))).toEqual({ ok: false, reason: "MALFORMED" });
+      // Recomputing the checksum after editing the prefix leaves the tag wrong: the HMAC covers the prefix.
+      const relabelled = withChecksum(API_KEY_PREFIX + key.slice(4, -6));
+      expect(parseApiKey(relabelled)).toMatchObject({ ok: true, kind: "api" });
+      expect(hasValidTag(relabelled, TEST_TAG_SECRET)).toBe(false);
+      expect(parseApiKey(withChecksum(prefix + key.slice(4, 47)))).toEqual({ ok: false, reason: "MALFORMED" });
+    }
   });
 });

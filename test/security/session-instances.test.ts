@@ -1,8 +1,8 @@
-import { PasswordHasher } from "../../src/services/password-hasher";
 import pino from "pino";
 import { AuditService } from "../../src/services/audit.service";
 import { RevocationEpoch } from "../../src/keys/revocation-epoch";
 import { UserService } from "../../src/services/user.service";
+import { PasswordHasher } from "../../src/services/password-hasher";
 import { type ChildServer, startChildServer } from "../support/child-server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 

@@ -2,7 +2,7 @@ import type { DataSource } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime } from "../../db/data-source";
 import { createPreparedRead, type PreparedRead, type Row } from "../../db/prepared-read";
 import type { AuthFailureReason } from "../../errors";
-import { hashApiKey, hashesEqual, type ParsedKey, parseApiKey } from "../../keys/api-key-format";
+import { API_KEY_LENGTH, hashApiKey, hashesEqual, type ParsedKey, parseApiKey } from "../../keys/api-key-format";
 import type { Identity } from "../identity";
 import type { KeyTags } from "../../keys/key-tags";
 import type { CachedSession, SessionCache } from "./session-cache";
@@ -54,24 +54,35 @@ export class SessionAuthenticator {
     };
   }
 
-  /** A session cookie's value. */
+  /**
+   * A session cookie's value. The cache first, as for keys (src/auth/authenticator.ts): it holds
+   * only values that passed parsing, so a hit needs no parsing again; a session key's entry is
+   * no cookie's.
+   */
   authenticateCookie(token: string): SessionAuthResult | Promise<SessionAuthResult> {
+    if (token.length !== API_KEY_LENGTH) return { ok: false, reason: "INVALID", method: "session" };
+    const hash = hashApiKey(token);
+    const verdict = this.fromCache("session", hash);
+    if (verdict) return verdict;
     const parsed = parseApiKey(token);
     if (!parsed.ok || parsed.kind !== "cookie") return { ok: false, reason: "INVALID", method: "session" };
-    return this.authenticate("session", parsed, hashApiKey(token));
+    return this.lookUp("session", parsed, hash);
   }
 
   /** A session key (parsed, kind "session"), as sent through Basic apikey: or the apikey header. */
   authenticateKey(parsed: Extract<ParsedKey, { ok: true }>, hash: string): SessionAuthResult | Promise<SessionAuthResult> {
-    return this.authenticate("sessionkey", parsed, hash);
+    return this.fromCache("sessionkey", hash) ?? this.lookUp("sessionkey", parsed, hash);
   }
 
-  private authenticate(method: CachedSession["method"], parsed: Extract<ParsedKey, { ok: true }>, hash: string): SessionAuthResult | Promise<SessionAuthResult> {
+  /** The cached answer, or undefined when the database must be asked (not cached, or looks idle). */
+  private fromCache(method: CachedSession["method"], hash: string): SessionAuthResult | undefined {
     const cached = this.cache.get(hash);
-    if (cached) {
-      const verdict = this.check(cached);
-      if (verdict !== IDLE) return verdict;
-    }
+    if (!cached || cached.method !== method) return undefined;
+    const verdict = this.check(cached);
+    return verdict === IDLE ? undefined : verdict;
+  }
+
+  private lookUp(method: CachedSession["method"], parsed: Extract<ParsedKey, { ok: true }>, hash: string): SessionAuthResult | Promise<SessionAuthResult> {
     // Made-up values (valid checksum, no valid tag) cost no SQL.
     const issued = this.keyTags.mayHaveIssued(parsed);
     if (issued === false) return { ok: false, reason: "INVALID", method };
@@ -84,11 +95,10 @@ export class SessionAuthenticator {
   }
 
   private check(entry: CachedSession): SessionAuthResult | typeof IDLE {
-    const account = { userId: entry.userId, email: entry.email };
-    if (!entry.active) return { ok: false, reason: "INVALID", method: entry.method, account };
+    if (!entry.active) return { ok: false, reason: "INVALID", method: entry.method, account: { userId: entry.userId, email: entry.email } };
     const now = this.now();
     const { activity } = entry;
-    if (now >= activity.expiresAtMs) return { ok: false, reason: "EXPIRED", method: entry.method, account };
+    if (now >= activity.expiresAtMs) return { ok: false, reason: "EXPIRED", method: entry.method, account: { userId: entry.userId, email: entry.email } };
     if (now - activity.lastSeenMs >= this.options.idleTimeoutMs) return IDLE;
     if (now > activity.lastSeenMs) activity.lastSeenMs = now;
     const queued = this.activity.record(activity.sessionId, activity.written, now);

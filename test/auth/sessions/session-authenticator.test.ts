@@ -1,4 +1,3 @@
-import { PasswordHasher } from "../../../src/services/password-hasher";
 import pino from "pino";
 import { SessionAuthenticator, type SessionAuthResult } from "../../../src/auth/sessions/session-authenticator";
 import { SessionCache } from "../../../src/auth/sessions/session-cache";
@@ -14,6 +13,7 @@ import { RevocationEpoch } from "../../../src/keys/revocation-epoch";
 import { MAX_SESSIONS_PER_USER, SessionService } from "../../../src/services/session.service";
 import { SettingsService } from "../../../src/services/settings.service";
 import { UserService } from "../../../src/services/user.service";
+import { PasswordHasher } from "../../../src/services/password-hasher";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
 
 const IDLE_MS = 30 * 60_000;

@@ -203,6 +203,9 @@ describe("login sessions over HTTP", () => {
       expect(key).toMatch(/^xts_[0-9A-Za-z]{57}$/);
       expect((await app.graphql("{ me { email } }", undefined, viaKey(key))).body.data.me.email).toBe(alice.email);
       expect((await app.graphql("{ me { email } }", undefined, { apikey: key })).status).toBe(200);
+      // Each kind only where it belongs: a session key is no cookie, a cookie value no key.
+      expect((await new Browser(app).me({ cookie: `xta_session=${key}` })).status).toBe(401);
+      expect((await app.graphql("{ me { email } }", undefined, viaKey(browser.jar.get("xta_session")!))).status).toBe(401);
 
       // Not from a password, an API key or a session key.
       expect(errorCode(await app.graphql("mutation { generateSessionKey }", undefined, basic(alice.email, alice.password)))).toBe("FORBIDDEN");
@@ -252,6 +255,23 @@ describe("login sessions over HTTP", () => {
       const ended = await app.graphql(`mutation { endSessions(userId: "${bob.id}") }`, undefined, basic(admin.email, admin.password));
       expect(ended.body.data.endSessions).toBe(1);
       expect((await laptop.me()).status).toBe(401);
+    });
+
+    test("a password change from a cookie session keeps that session and ends the others; deleting the user ends the rest", async () => {
+      const dave = await app.createUser("dave@example.org");
+      const here = new Browser(app);
+      const elsewhere = new Browser(app);
+      await here.login(dave);
+      await elsewhere.login(dave);
+      const newPassword = "a-New-Secret-for-dave-2026";
+      app.secrets.add(newPassword);
+      const changed = await here.graphql("mutation ($c: String!, $n: String!) { changeMyPassword(currentPassword: $c, newPassword: $n) }", { c: dave.password, n: newPassword });
+      expect(changed.body.data?.changeMyPassword).toBe(true);
+      expect((await here.me()).status).toBe(200);
+      expect((await elsewhere.me()).status).toBe(401);
+      await app.graphql(`mutation { deleteUser(id: "${dave.id}") }`, undefined, basic(admin.email, admin.password));
+      expect((await here.me()).status).toBe(401);
+      expect(await app.db.dataSource.query("SELECT id FROM sessions WHERE user_id = ?", [dave.id])).toEqual([]);
     });
 
     test("deactivating a user ends their sessions at once", async () => {
