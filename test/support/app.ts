@@ -45,6 +45,8 @@ export interface TestApp {
   generateKey(user: TestUser, args?: { description?: string; readOnly?: boolean }): Promise<{ key: string; id: string }>;
   /** Fails with the offending text if a secret appears outside generateApiKey's responses. */
   assertNoSecretLeaks(): void;
+  /** Fails naming the table if any table holds a tracked secret in clear. */
+  assertNoSecretsAtRest(): Promise<void>;
   reset(): Promise<void>;
   close(): Promise<void>;
 }
@@ -132,6 +134,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
         if (response) throw new Error(`a secret appears in the response to: ${response.query.slice(0, 200)}`);
       }
     },
+    assertNoSecretsAtRest: () => assertNoSecretsAtRest(db, secrets),
     async reset() {
       await services.lastUsed.flush();
       await services.audit.flushFailures();
@@ -143,7 +146,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       // Every test file, whatever it tests, ends with the session-wide secret checks.
       try {
         testApp.assertNoSecretLeaks();
-        await assertNoSecretsAtRest(db, secrets);
+        await testApp.assertNoSecretsAtRest();
       } finally {
         await db.destroy();
       }
