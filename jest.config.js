@@ -8,7 +8,7 @@ const base = {
 };
 
 // These touch no database: running them once is enough.
-const databaseFree = ["/test/auth/api-key-format", "/test/auth/key-cache.test", "/test/auth/credentials", "/test/config", "/test/schema/", "/test/deploy/", "/test/security/unit/", "/test/logging/", "/test/bench/icount", "/test/metrics/", "/test/operation-names"];
+const databaseFree = ["/test/auth/api-key-format", "/test/auth/key-cache.test", "/test/auth/credentials", "/test/config", "/test/schema/", "/test/deploy/", "/test/security/unit/", "/test/logging/", "/test/bench/icount", "/test/metrics/", "/test/operation-names", "/test/support/summary-line-reporter"];
 // Faults injected between the app and a MySQL server: nothing to inject into on embedded SQLite.
 const mariadbOnly = ["/test/security/mariadb/"];
 
