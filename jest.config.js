@@ -8,9 +8,9 @@ const base = {
 };
 
 // These touch no database: running them once is enough.
-const databaseFree = ["/test/auth/api-key-format", "/test/auth/key-cache.test", "/test/auth/credentials", "/test/config", "/test/schema/", "/test/deploy/", "/test/security/unit/", "/test/logging/", "/test/bench/icount", "/test/metrics/", "/test/operation-names", "/test/support/summary-line-reporter"];
+const databaseFree = ["/test/keys/api-key-format", "/test/keys/key-cache.test", "/test/auth/credentials", "/test/auth/auth-throttle", "/test/config/", "/test/graphql/contract", "/test/deploy/", "/test/observability/", "/test/http/access-log", "/test/http/operation-names", "/test/bench/icount", "/test/layering", "/test/support/summary-line-reporter"];
 // Faults injected between the app and a MySQL server: nothing to inject into on embedded SQLite.
-const mariadbOnly = ["/test/security/mariadb/"];
+const mariadbOnly = ["/test/db/mariadb/"];
 
 module.exports = {
   maxWorkers: 2,

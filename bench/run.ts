@@ -22,26 +22,10 @@ import { waitForDatabaseIdle } from "./lib/quiesce";
 import { drive, type LoadResult, probe } from "./lib/load";
 import { renderBenchChart } from "./lib/chart";
 import { median, writeBenchReport } from "./lib/report";
+import type { BenchOptions, BenchReport, ScenarioResult } from "./lib/types";
 
-export interface BenchOptions {
-  duration: number;
-  rounds: number;
-  dbs: DbKind[];
-  bigKeys: number;
-  revokeKeys: number;
-  keys: number;
-  users: number;
-  connections: number;
-  warmup: number;
-  out: string;
-  pin: boolean;
-  naiveKeys: number;
-  /** bcrypt cost of the seeded users' passwords (production: 12). */
-  passwordCost: number;
-  /** Scenario ids to measure (and `revokeAllApiKeys`); all when absent. */
-  only?: string[];
-  log?: (line: string) => void;
-}
+export type { BenchOptions, BenchReport, ScenarioResult } from "./lib/types";
+
 
 export function benchOptions(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {
   const flag = (name: string, envName: string, fallback: string): string => {
@@ -73,30 +57,6 @@ export function benchOptions(argv: string[] = process.argv.slice(2), env: NodeJS
     passwordCost: Math.min(15, Math.max(4, Math.round(number("password-cost", "BENCH_PASSWORD_COST", 12)))),
     only: only ? only.split(",").map((s) => s.trim()) : undefined,
   };
-}
-
-export interface ScenarioResult {
-  id: string;
-  db: DbKind | null;
-  connections: number;
-  note: string;
-  rounds: LoadResult[];
-  median: LoadResult;
-}
-
-export interface BenchReport {
-  startedAt: string;
-  finishedAt: string;
-  machine: { cpus: number; cpuModel: string; node: string; pinned: boolean; totalMemMB: number };
-  options: Omit<BenchOptions, "log">;
-  scenarios: ScenarioResult[];
-  revokeAll: Array<{ db: DbKind; keys: number; ms: number[]; medianMs: number }>;
-  /** Waits for MariaDB's background work (purge, flushing) to end, after seeding and each revoke phase. */
-  quiesceWaitsMs: number[];
-  seeding: Array<{ db: DbKind; what: string; rows: number; ms: number }>;
-  /** value: ratio of req/s; cpuValue: the same ratio if both were CPU-bound (inverse ratio of server CPU µs per request). */
-  ratios: Array<{ db: DbKind | null; name: string; value: number; cpuValue: number; target: string; met: boolean | null; cpuMet: boolean | null }>;
-  files?: { md: string; json: string; png: string };
 }
 
 const PASSWORD = "bench-password-not-secret";

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import fs from "node:fs";
 import path from "node:path";
 import { printSchema } from "graphql";
-import { createSchema } from "../src/schema";
+import { createSchema } from "../src/graphql/schema";
 import type { Services } from "../src/services";
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "schema.graphql");

@@ -1,3 +1,4 @@
+import { ApolloServerErrorCode } from "@apollo/server/errors";
 import { GraphQLError } from "graphql";
 
 /** The one message every authentication or authorization failure carries (LabKey's wording). */
@@ -64,19 +65,33 @@ export class ServiceUnavailableError extends GraphQLError {
 
 export const INTERNAL_ERROR_MESSAGE = "Internal server error";
 
+/** A request the server cannot read (bad URL, body too large or not JSON): answered before GraphQL runs. */
+export class BadRequestError extends GraphQLError {
+  constructor(message: string, status: 400 | 413 | 431 = 400) {
+    super(message, { extensions: { code: "BAD_REQUEST", http: { status } } });
+  }
+}
+
+/** A failure of ours: the client sees this and nothing of the cause (which is logged). */
+export class InternalServerError extends GraphQLError {
+  constructor() {
+    super(INTERNAL_ERROR_MESSAGE, { extensions: { code: "INTERNAL_SERVER_ERROR", http: { status: 500 } } });
+  }
+}
+
 /** Codes this service sets on purpose; anything else reaching the client is masked. */
-export const PUBLIC_ERROR_CODES = new Set([
+export const PUBLIC_ERROR_CODES: ReadonlySet<string> = new Set<string>([
   "UNAUTHENTICATED",
   "FORBIDDEN",
-  "BAD_USER_INPUT",
   "NOT_FOUND",
   "TOO_MANY_REQUESTS",
   "SERVICE_UNAVAILABLE",
   // Apollo's own request-level codes: they describe the client's request, never our internals.
-  "GRAPHQL_PARSE_FAILED",
-  "GRAPHQL_VALIDATION_FAILED",
-  "BAD_REQUEST",
-  "PERSISTED_QUERY_NOT_FOUND",
-  "PERSISTED_QUERY_NOT_SUPPORTED",
-  "OPERATION_RESOLUTION_FAILURE",
+  ApolloServerErrorCode.BAD_USER_INPUT,
+  ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
+  ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ApolloServerErrorCode.BAD_REQUEST,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
+  ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
 ]);

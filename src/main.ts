@@ -1,28 +1,11 @@
 import "reflect-metadata";
-import { ConfigError, loadConfig } from "./config";
-import { createDataSource } from "./db/data-source";
-import { createLogDestination, createLogger } from "./logger";
-import { createApp } from "./server";
-import { createServices } from "./services";
+import { type Config, ConfigError, loadConfig } from "./config";
+import { createRuntime, type Runtime } from "./runtime";
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const logger = createLogger(config.logLevel, createLogDestination(1, { bufferBytes: config.logBufferBytes, flushIntervalMs: config.logFlushIntervalMs }));
-  const dataSource = createDataSource(config.database);
-  await dataSource.initialize();
-  const applied = await dataSource.runMigrations({ transaction: "each" });
-  if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, "applied database migrations");
-
-  const services = createServices(dataSource, config, logger);
+  const config = readConfigOrExit();
+  const runtime = await createRuntime(config);
+  const { logger, services } = runtime;
   const initialAdmin = await services.users.ensureInitialAdmin(config.adminEmail, config.adminPassword);
   if (initialAdmin.created) {
     logger.info({ userId: initialAdmin.user.id, email: initialAdmin.user.email }, "created the first site admin");
@@ -34,21 +17,36 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = await createApp({ config, dataSource, logger, services });
+  const app = await runtime.serve();
   const { url } = await app.listen();
   logger.info({ url, database: config.database.kind }, "external tool access service ready");
+  stopOnSignals(runtime);
+}
 
+function readConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+/** SIGTERM/SIGINT: stop accepting, let in-flight requests finish, write what the jobs hold, close the pool, exit 0. */
+function stopOnSignals(runtime: Runtime): void {
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    logger.info({ signal }, "shutting down");
+    runtime.logger.info({ signal }, "shutting down");
     try {
-      await app.stop();
-      await dataSource.destroy();
+      await runtime.stop();
       process.exit(0);
     } catch (error) {
-      logger.error({ err: error }, "unclean shutdown");
+      runtime.logger.error({ err: error }, "unclean shutdown");
       process.exit(1);
     }
   };

@@ -1,5 +1,5 @@
 import { Resvg } from "@resvg/resvg-js";
-import type { BenchReport } from "../run";
+import type { BenchReport } from "./types";
 
 export interface BarRow {
   label: string;

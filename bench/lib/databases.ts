@@ -6,8 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
-import { generateApiKey, type GeneratedKey } from "../../src/auth/api-key-format";
-import { readTagSecret } from "../../src/auth/key-tags";
+import { generateApiKey, type GeneratedKey } from "../../src/keys/api-key-format";
+import { readTagSecret } from "../../src/keys/key-tags";
 import type { DatabaseConfig } from "../../src/config";
 import { createDataSource, toSqlDateTime } from "../../src/db/data-source";
 

@@ -1,4 +1,4 @@
-import type { BenchReport } from "../run";
+import type { BenchReport } from "./types";
 
 export function median(values: number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);

@@ -1,12 +1,10 @@
-/** The real service, built as main.ts builds it, plus a SQL statement counter the bench can read. */
+/** The real service, built by the runtime main.ts uses, plus a SQL statement counter the bench can read. */
 import "reflect-metadata";
 import path from "node:path";
 import { loadConfig } from "../../src/config";
-import { createDataSource } from "../../src/db/data-source";
 import { countQueries } from "../../src/db/query-counter";
-import { createLogDestination, createLogger } from "../../src/logger";
-import { createApp } from "../../src/server";
-import { createServices } from "../../src/services";
+import { createLogDestination, createLogger } from "../../src/observability/logger";
+import { createRuntime } from "../../src/runtime";
 import { announce, serveStats } from "./ipc";
 
 (async () => {
@@ -14,13 +12,9 @@ import { announce, serveStats } from "./ipc";
   // One access-log line per request, buffered as in production, written to a file instead of a pipe nobody drains.
   const logFile = process.env.BENCH_LOG_FILE ?? path.join(process.cwd(), "bench-service.log");
   const logger = createLogger(config.logLevel, createLogDestination(logFile, { bufferBytes: config.logBufferBytes, flushIntervalMs: config.logFlushIntervalMs }));
-  const dataSource = createDataSource(config.database);
-  await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: "each" });
-  const counter = countQueries(dataSource);
-  const services = createServices(dataSource, config, logger);
-  const app = await createApp({ config, dataSource, logger, services });
-  const { port } = await app.listen(0, "127.0.0.1");
+  const runtime = await createRuntime(config, { logger });
+  const counter = countQueries(runtime.dataSource);
+  const { port } = await (await runtime.serve()).listen(0, "127.0.0.1");
   serveStats(() => counter.snapshot());
   announce(port);
 })().catch((error) => {

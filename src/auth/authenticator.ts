@@ -3,18 +3,25 @@ import type { DataSource } from "typeorm";
 import { fromSqlBoolean, fromSqlDateTime } from "../db/data-source";
 import { isExpired } from "../entities/api-key.entity";
 import type { AuthFailureReason } from "../errors";
-import type { ApiKeyService } from "../services/api-key.service";
-import type { LastUsedRecorder } from "../services/last-used-recorder";
-import { API_KEY_LENGTH, hashApiKey, hashesEqual, parseApiKey, UNTAGGED_KEY_LENGTH } from "./api-key-format";
+import type { LastUsedRecorder } from "../keys/last-used-recorder";
+import { API_KEY_LENGTH, hashApiKey, hashesEqual, parseApiKey, UNTAGGED_KEY_LENGTH } from "../keys/api-key-format";
 import type { Credentials } from "./credentials";
-import type { CachedKey, KeyCache } from "./key-cache";
-import { createKeyLookup, type KeyLookup, type KeyRow } from "./key-lookup";
-import type { KeyTags } from "./key-tags";
+import type { CachedKey, KeyCache } from "../keys/key-cache";
+import { createKeyLookup, type KeyLookup, type KeyRow } from "../keys/key-lookup";
+import type { KeyTags } from "../keys/key-tags";
 import type { Identity } from "./identity";
 
 export type AuthResult =
   | { ok: true; identity: Identity | null }
   | { ok: false; reason: Exclude<AuthFailureReason, "MISSING">; method: "apikey" | "password" | "unknown"; /** The account aimed at, when it exists. */ account?: { userId: number; email: string } };
+
+/**
+ * What authentication needs of the key service: the first use of a rotated key retires the key it
+ * replaced. Declared here so that auth/ depends on this one method, not on the service class.
+ */
+export interface RotationFinisher {
+  retirePredecessor(successor: { keyId: number; userId: number; email: string }, predecessorId: number): Promise<void>;
+}
 
 // Compared against when the email is unknown, so the response time does not reveal which emails exist.
 const DUMMY_PASSWORD_HASH = bcrypt.hashSync("timing-equaliser-not-a-password", 10);
@@ -26,7 +33,7 @@ export class Authenticator {
   constructor(
     private readonly dataSource: DataSource,
     private readonly lastUsed: LastUsedRecorder,
-    private readonly apiKeys: Pick<ApiKeyService, "retirePredecessor">,
+    private readonly rotations: RotationFinisher,
     private readonly cache: KeyCache,
     private readonly keyTags: Pick<KeyTags, "mayHaveIssued">,
   ) {
@@ -79,7 +86,7 @@ export class Authenticator {
     const queued = this.lastUsed.record(key.keyId, key.lastUsedAt, now ?? nowMs);
     if (queued) key.lastUsedAt = queued;
     // One frozen result per cached key, shared by its requests: nothing downstream writes to an identity.
-    return (key.accepted ??= Object.freeze({ ok: true, identity: Object.freeze(identityOf(key)) }));
+    return (key.accepted ??= Object.freeze({ ok: true, identity: Object.freeze(identityOf(key)) })) as AuthResult;
   }
 
   /** The one SQL statement of an authenticated request, when the cache cannot answer. */
@@ -95,7 +102,7 @@ export class Authenticator {
     if (row.replaces_key_id != null) {
       // First use of a rotated key: the key it replaced stops working before this request ends.
       // Not cached: the next use reads the row again, with the rotation done.
-      await this.apiKeys.retirePredecessor({ keyId: key.keyId, userId: key.userId, email: key.email }, Number(row.replaces_key_id));
+      await this.rotations.retirePredecessor({ keyId: key.keyId, userId: key.userId, email: key.email }, Number(row.replaces_key_id));
       return key;
     }
     // Only keys that authenticate are kept: a deactivated owner may be reactivated without a bump.

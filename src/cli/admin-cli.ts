@@ -4,12 +4,12 @@ import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import { GraphQLError } from "graphql";
 import { ConfigError, loadConfig } from "../config";
-import { createDataSource } from "../db/data-source";
 import type { AuditActor } from "../entities/audit-event.entity";
 import { ApiKeyExpiration, type ExternalToolSettings } from "../entities/external-tool-settings.entity";
 import { User } from "../entities/user.entity";
-import { createLogger } from "../logger";
-import { createServices, type Services } from "../services";
+import { createLogger } from "../observability/logger";
+import { createRuntime, type Runtime } from "../runtime";
+import type { Services } from "../services";
 import { formatTable, type InputStream, type OutputStream, ProgressBar, promptHidden, promptLine, readFirstLine } from "./terminal";
 
 export const EXIT_OK = 0;
@@ -230,7 +230,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (positionals.length < min || positionals.length > max) {
     return usageError(io, positionals.length < min ? "missing argument" : `unexpected argument "${positionals[max]}"`, command);
   }
+  return runCommand(command, values, positionals, io);
+}
 
+/** A well-formed invocation: the configuration, the runtime (database migrated), the command, the exit code. */
+async function runCommand(command: Command, values: CommandContext["values"], positionals: string[], io: CliIo): Promise<number> {
   let config;
   try {
     config = loadConfig(io.env);
@@ -242,16 +246,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     throw error;
   }
   const logger: Logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel, io.stderr);
-  const dataSource = createDataSource(config.database);
+  let runtime: Runtime;
   try {
-    try {
-      await dataSource.initialize();
-      await dataSource.runMigrations({ transaction: "each" });
-    } catch (error) {
-      return fail(io, `Cannot open the database: ${(error as Error).message}`);
-    }
-    const services = createServices(dataSource, config, logger);
-    return await command.run({ values, positionals, services, dataSource, io });
+    runtime = await createRuntime(config, { logger });
+  } catch (error) {
+    return fail(io, `Cannot open the database: ${(error as Error).message}`);
+  }
+  try {
+    return await command.run({ values, positionals, services: runtime.services, dataSource: runtime.dataSource, io });
   } catch (error) {
     if (error instanceof UsageError) return usageError(io, error.message, command);
     if (error instanceof GraphQLError) {
@@ -262,7 +264,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     return fail(io, `Failed: ${(error as Error)?.message ?? String(error)}`);
   } finally {
-    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    await runtime.stop().catch(() => undefined);
   }
 }
 

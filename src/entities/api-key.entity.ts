@@ -50,7 +50,7 @@ export class ApiKey {
   @Column({ name: "read_only", type: "boolean", default: false })
   readOnly: boolean;
 
-  /** False for a key issued before keys carried a tag (src/auth/key-tags.ts). */
+  /** False for a key issued before keys carried a tag (src/keys/key-tags.ts). */
   @Index("idx_api_keys_tagged")
   @Column({ type: "boolean", default: true })
   tagged: boolean;

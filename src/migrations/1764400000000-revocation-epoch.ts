@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner, Table } from "typeorm";
 /**
  * One counter that every revoking write (revoke, delete, rotation, user deactivation) bumps in its
  * own transaction. Instances that keep key lookups in memory poll it and drop their cache when it
- * moves (src/auth/key-cache.ts).
+ * moves (src/keys/key-cache.ts).
  */
 export class RevocationEpoch1764400000000 implements MigrationInterface {
   name = "RevocationEpoch1764400000000";

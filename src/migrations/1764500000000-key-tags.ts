@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { MigrationInterface, QueryRunner, Table, TableColumn, TableIndex } from "typeorm";
 
 /**
- * Tagged keys (src/auth/key-tags.ts): the server's secret for key tags, made here so that every
+ * Tagged keys (src/keys/key-tags.ts): the server's secret for key tags, made here so that every
  * instance shares it with nothing to configure, and `api_keys.tagged`, false for the keys that
  * exist now (issued without a tag) and true by default for every key issued from now on.
  */

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from "typeorm";
-import type { GeneratedKey } from "../auth/api-key-format";
-import type { KeyTags } from "../auth/key-tags";
+import type { GeneratedKey } from "../keys/api-key-format";
+import type { KeyTags } from "../keys/key-tags";
 import { fromSqlBoolean, fromSqlDateTime, toSqlDateTime } from "../db/data-source";
 import { ApiKey, DESCRIPTION_MAX_LENGTH } from "../entities/api-key.entity";
 import { expiryFor } from "../entities/external-tool-settings.entity";
@@ -13,7 +13,7 @@ import { type AuditService, describeIds } from "./audit.service";
 import { CountCache } from "./count-cache";
 import type { IdempotencyService } from "./idempotency.service";
 import { parseId } from "./ids";
-import type { RevocationEpoch } from "./revocation-epoch";
+import type { RevocationEpoch } from "../keys/revocation-epoch";
 import type { SettingsService } from "./settings.service";
 
 export enum ApiKeyOrder {
@@ -82,6 +82,12 @@ export class ApiKeyService {
     /** totalCount memo; cleared by every key write below. */
     readonly counts: CountCache = new CountCache(),
   ) {}
+
+  /** Unexpired keys, every owner's (the metrics gauge). */
+  async countActive(now = new Date()): Promise<number> {
+    const [row] = await this.dataSource.query("SELECT COUNT(*) AS total FROM api_keys WHERE expires_at IS NULL OR expires_at > ?", [toSqlDateTime(now)]);
+    return Number(row.total);
+  }
 
   /** Every write to api_keys goes through here, so no cached count outlives it on this instance. */
   private changingKeys<T>(write: Promise<T>): Promise<T> {

@@ -8,7 +8,7 @@ import { inTransaction } from "../db/transactions";
 import { isUniqueViolation } from "../db/errors";
 import { decodeCursor, encodeCursor, pageSize } from "./cursor";
 import { parseId } from "./ids";
-import { PeriodicFlush } from "./periodic-flush";
+import { PeriodicFlush } from "../db/periodic-flush";
 
 export interface AuditEventFilterInput {
   action?: string | null;

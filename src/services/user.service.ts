@@ -9,7 +9,7 @@ import { BadUserInputError, NotFoundError } from "../errors";
 import type { AuditService } from "./audit.service";
 import { isUniqueViolation } from "../db/errors";
 import { parseId } from "./ids";
-import type { RevocationEpoch } from "./revocation-epoch";
+import type { RevocationEpoch } from "../keys/revocation-epoch";
 
 export const BCRYPT_COST = 12;
 const DISPLAY_NAME_MAX_LENGTH = 100;

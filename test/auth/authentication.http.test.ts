@@ -1,4 +1,4 @@
-import { hashApiKey } from "../../src/auth/api-key-format";
+import { hashApiKey } from "../../src/keys/api-key-format";
 import { PERMISSION_DENIED_MESSAGE } from "../../src/errors";
 import { basic, type Credentials, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
 

@@ -1,8 +1,8 @@
 import net from "node:net";
-import { Metrics } from "../../src/metrics";
-import { type App, createApp } from "../../src/server";
+import { Metrics } from "../../src/observability/metrics";
+import { type App, createApp } from "../../src/http/app";
 import { createDataSource, toSqlDateTime } from "../../src/db/data-source";
-import { createServices } from "../../src/services";
+import { createRuntime } from "../../src/runtime";
 import { basic, startTestApp, type TestApp, viaKey } from "../support/app";
 import { testDatabaseKind } from "../support/database";
 
@@ -82,7 +82,7 @@ describe("GET /metrics (Prometheus)", () => {
     expect((await scrape()).text).not.toMatch(/^fake_metric/m);
 
     // Past the cap, new names count as "other" (fed directly: 210 HTTP requests add nothing here).
-    const metrics = new Metrics({ dataSource: app.db.dataSource, lastUsed: app.services.lastUsed, logger: app.logger }, { defaultMetrics: false });
+    const metrics = new Metrics({ countActiveKeys: () => app.services.apiKeys.countActive(), lastUsed: app.services.lastUsed, logger: app.logger }, { defaultMetrics: false });
     for (let i = 0; i < 210; i++) metrics.observeRequest("/graphql", `Op${i}`, 200, 0.001);
     metrics.observeRequest("/graphql", "Op0", 200, 0.001);
     const text = await metrics.registry.metrics();
@@ -109,7 +109,7 @@ describe("GET /metrics (Prometheus)", () => {
   });
 
   test("active keys gauge counts unexpired keys; several apps keep separate registries", async () => {
-    const metrics = new Metrics({ dataSource: app.db.dataSource, lastUsed: app.services.lastUsed, logger: app.logger }, { activeKeysCacheMs: 0, defaultMetrics: false });
+    const metrics = new Metrics({ countActiveKeys: () => app.services.apiKeys.countActive(), lastUsed: app.services.lastUsed, logger: app.logger }, { activeKeysCacheMs: 0, defaultMetrics: false });
     const second: App = await createApp({ config: app.config, dataSource: app.db.dataSource, logger: app.logger, services: app.services, metrics });
     try {
       const { port } = await second.listen(0, "127.0.0.1");
@@ -126,7 +126,6 @@ describe("GET /metrics (Prometheus)", () => {
       expect(second.metrics).toBe(metrics);
     } finally {
       await second.stop();
-      app.services.lastUsed.start();
     }
   });
 });
@@ -208,9 +207,9 @@ describe("GET /readyz when the database is not usable", () => {
     const relayPort = (relay.address() as net.AddressInfo).port;
     const dataSource = createDataSource({ ...(app.db.config as Extract<typeof app.db.config, { kind: "mysql" }>), port: relayPort });
     await dataSource.initialize();
-    const relayed = await createApp({ config: app.config, dataSource, logger: app.logger, services: createServices(dataSource, app.config, app.logger, { bcryptCost: 4 }) });
+    const relayed = await createRuntime(app.config, { dataSource, logger: app.logger, bcryptCost: 4 });
     try {
-      const { port } = await relayed.listen(0, "127.0.0.1");
+      const { port } = await (await relayed.serve()).listen(0, "127.0.0.1");
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
       await new Promise<void>((resolve) => {

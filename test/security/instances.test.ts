@@ -1,4 +1,4 @@
-import { RevocationEpoch } from "../../src/services/revocation-epoch";
+import { RevocationEpoch } from "../../src/keys/revocation-epoch";
 import pino from "pino";
 import { fromSqlDateTime } from "../../src/db/data-source";
 import { AuditService } from "../../src/services/audit.service";

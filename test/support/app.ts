@@ -2,9 +2,9 @@ import "reflect-metadata";
 import { Writable } from "node:stream";
 import type { Logger } from "pino";
 import { type Config, loadConfig } from "../../src/config";
-import { createLogger } from "../../src/logger";
-import { type App, createApp } from "../../src/server";
-import { createServices, type Services } from "../../src/services";
+import { createLogger } from "../../src/observability/logger";
+import { createRuntime } from "../../src/runtime";
+import type { Services } from "../../src/services";
 import { createTestDatabase, type TestDatabase } from "./database";
 
 export interface Credentials {
@@ -66,9 +66,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const config = { ...loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", AUTH_FAILURE_LIMIT: "1000000", KEY_CACHE_WINDOW_MS: "50", ...env }), database: db.config };
   const logger = createLogger(config.logLevel, sink);
   // Cost 4 keeps the suite fast; production uses 12 (checked in the user service test).
-  const services = createServices(db.dataSource, config, logger, { bcryptCost: 4 });
-  const app: App = await createApp({ config, dataSource: db.dataSource, logger, services });
-  const { port } = await app.listen(0, "127.0.0.1");
+  const runtime = await createRuntime(config, { dataSource: db.dataSource, logger, bcryptCost: 4 });
+  const { services } = runtime;
+  const { port } = await (await runtime.serve()).listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}/graphql`;
   const responses: TestApp["responses"] = [];
   const secrets = new Set<string>();
@@ -142,7 +142,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       services.apiKeys.counts.clear(); // the reset deleted keys behind the service's back
     },
     async close() {
-      await app.stop();
+      await runtime.stop();
       // Every test file, whatever it tests, ends with the session-wide secret checks.
       try {
         testApp.assertNoSecretLeaks();

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
-import { API_KEY_PREFIX, generateApiKey, type GeneratedKey } from "../../src/auth/api-key-format";
+import { API_KEY_PREFIX, generateApiKey, type GeneratedKey } from "../../src/keys/api-key-format";
 
 /** For format and parsing tests: keys under a fixed tag secret, as one server would issue them. */
 export const TEST_TAG_SECRET = Buffer.alloc(32, 7);

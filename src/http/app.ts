@@ -1,0 +1,78 @@
+import type http from "node:http";
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import { AuthGate } from "../auth/auth-gate";
+import { AuthThrottle } from "../auth/auth-throttle";
+import { Authenticator } from "../auth/authenticator";
+import type { Config } from "../config";
+import { createApollo } from "../graphql/apollo";
+import { graphqlLimits } from "../graphql/limits";
+import { createSchema } from "../graphql/schema";
+import { Metrics } from "../observability/metrics";
+import type { Services } from "../services";
+import { createAccessLog } from "./access-log";
+import { createGraphQLHandler } from "./graphql-handler";
+import { createReadinessCheck, handleHealth } from "./health";
+import { createMetricsRoute } from "./metrics-route";
+import { OperationNames } from "./operation-names";
+import { baseHeaders } from "./responses";
+import { createRouter } from "./router";
+import { createHttpServer } from "./server";
+
+export interface AppDependencies {
+  config: Config;
+  dataSource: DataSource;
+  logger: Logger;
+  /** Started by their owner (the runtime): the app only uses them. */
+  services: Services;
+  /** Defaults to a fresh per-app Registry; pass one to share or inspect it. */
+  metrics?: Metrics;
+}
+
+export interface App {
+  httpServer: http.Server;
+  metrics: Metrics;
+  /** Resolves with the bound port (pass port 0 for any free one). */
+  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /** Stops accepting and lets in-flight requests finish; the services and the DataSource stay up. */
+  stop(): Promise<void>;
+}
+
+/** The HTTP face of the services: authentication, GraphQL, health and metrics routes, one node:http server. */
+export async function createApp({ config, dataSource, logger, services, metrics: injected }: AppDependencies): Promise<App> {
+  const { security } = config;
+  const metrics = injected ?? new Metrics({ countActiveKeys: () => services.apiKeys.countActive(), lastUsed: services.lastUsed, logger });
+  const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags);
+  // Failed authentications per client IP and per account: in memory, per instance (docs/security.md).
+  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
+  const limits = graphqlLimits(security.graphql);
+  const apollo = await createApollo({ schema: await createSchema(services), limits, introspection: config.introspection, logger });
+  const graphql = createGraphQLHandler({
+    apollo,
+    gate: new AuthGate(authenticator, throttle),
+    operations: new OperationNames(limits.parseOptions),
+    metrics,
+    audit: services.audit,
+    maxBodyBytes: config.maxBodyBytes,
+    authRealm: config.authRealm,
+  });
+  const router = createRouter({
+    graphql,
+    healthz: handleHealth,
+    readyz: createReadinessCheck(dataSource),
+    metricsRoute: createMetricsRoute(metrics.registry, config.metricsToken),
+    baseHeaders: baseHeaders(config.introspection),
+    security,
+    accessLog: createAccessLog(logger),
+    metrics,
+    logger,
+  });
+  const server = createHttpServer(router);
+  let stopping: Promise<void> | null = null;
+  return {
+    httpServer: server.server,
+    metrics,
+    listen: (port = config.port, host = config.host) => server.listen(port, host),
+    stop: () => (stopping ??= server.close().then(() => apollo.stop())),
+  };
+}
