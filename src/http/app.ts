@@ -27,6 +27,8 @@ export interface AppDependencies {
   services: Services;
   /** Defaults to a fresh per-app Registry; pass one to share or inspect it. */
   metrics?: Metrics;
+  /** Milliseconds since the epoch for the brute-force throttle's windows; tests move it by hand. Default Date.now. */
+  clock?: () => number;
 }
 
 export interface App {
@@ -39,12 +41,12 @@ export interface App {
 }
 
 /** The HTTP face of the services: authentication, GraphQL, health and metrics routes, one node:http server. */
-export async function createApp({ config, dataSource, logger, services, metrics: injected }: AppDependencies): Promise<App> {
+export async function createApp({ config, dataSource, logger, services, metrics: injected, clock }: AppDependencies): Promise<App> {
   const { security } = config;
   const metrics = injected ?? new Metrics({ countActiveKeys: () => services.apiKeys.countActive(), lastUsed: services.lastUsed, logger });
   const authenticator = new Authenticator(dataSource, services.lastUsed, services.apiKeys, services.revocations.cache, services.keyTags);
   // Failed authentications per client IP and per account: in memory, per instance (docs/security.md).
-  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
+  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries, now: clock });
   const limits = graphqlLimits(security.graphql);
   const apollo = await createApollo({ schema: await createSchema(services), limits, introspection: config.introspection, logger });
   const graphql = createGraphQLHandler({

@@ -14,7 +14,7 @@ import {
 import { getMetadataStorage } from "type-graphql";
 import { ADMIN } from "../../src/auth/auth-checker";
 import { PERMISSION_DENIED_MESSAGE } from "../../src/errors";
-import { createSchema } from "../../src/schema";
+import { createSchema } from "../../src/graphql/schema";
 import { basic, type Credentials, type GraphQLResult, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
 
 /**

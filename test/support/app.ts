@@ -54,7 +54,7 @@ export interface TestApp {
 export const basic = (username: string, password: string): Credentials => ({ basic: [username, password] });
 export const viaKey = (key: string): Credentials => basic("apikey", key);
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { clock?: () => number } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const logLines: string[] = [];
   const sink = new Writable({
@@ -66,7 +66,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const config = { ...loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", AUTH_FAILURE_LIMIT: "1000000", KEY_CACHE_WINDOW_MS: "50", ...env }), database: db.config };
   const logger = createLogger(config.logLevel, sink);
   // Cost 4 keeps the suite fast; production uses 12 (checked in the user service test).
-  const runtime = await createRuntime(config, { dataSource: db.dataSource, logger, bcryptCost: 4 });
+  const runtime = await createRuntime(config, { dataSource: db.dataSource, logger, bcryptCost: 4, clock: options.clock });
   const { services } = runtime;
   const { port } = await (await runtime.serve()).listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}/graphql`;
