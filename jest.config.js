@@ -8,7 +8,7 @@ const base = {
 };
 
 // These touch no database: running them once is enough.
-const databaseFree = ["/test/keys/api-key-format", "/test/http/cookies", "/test/keys/key-cache.test", "/test/auth/credentials", "/test/auth/auth-throttle", "/test/config/", "/test/graphql/contract", "/test/deploy/", "/test/observability/log-destination", "/test/observability/timestamp", "/test/observability/metrics-tally", "/test/http/access-log", "/test/http/operation-names", "/test/bench/icount", "/test/layering"];
+const databaseFree = ["/test/keys/api-key-format", "/test/http/cookies", "/test/keys/key-cache.test", "/test/auth/credentials", "/test/auth/auth-throttle", "/test/config/", "/test/graphql/contract", "/test/deploy/", "/test/observability/log-destination", "/test/observability/timestamp", "/test/observability/metrics-tally", "/test/http/access-log", "/test/http/operation-names", "/test/bench/icount", "/test/layering", "/test/support/summary-line-reporter"];
 // Faults injected between the app and a MySQL server: nothing to inject into on embedded SQLite.
 const mariadbOnly = ["/test/db/mariadb/", "/test/operations/mariadb/"];
 

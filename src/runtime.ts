@@ -14,6 +14,8 @@ export interface RuntimeOptions {
   dataSource?: DataSource;
   /** bcrypt cost of new passwords (tests lower it); default the production cost. */
   bcryptCost?: number;
+  /** The HTTP app's clock (see AppDependencies.clock); default Date.now. */
+  clock?: () => number;
 }
 
 /** The one place that assembles the service, for the server, the admin CLI, the benchmarks and the tests. */
@@ -42,7 +44,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     async serve() {
       if (app) throw new Error("the runtime already serves");
       await services.start();
-      app = await createApp({ config, dataSource, logger, services });
+      app = await createApp({ config, dataSource, logger, services, clock: options.clock });
       return app;
     },
     stop() {

@@ -32,6 +32,8 @@ export interface AppDependencies {
   services: Services;
   /** Defaults to a fresh per-app Registry; pass one to share or inspect it. */
   metrics?: Metrics;
+  /** Milliseconds since the epoch for the brute-force throttle's windows; tests move it by hand. Default Date.now. */
+  clock?: () => number;
 }
 
 export interface App {
@@ -44,7 +46,7 @@ export interface App {
 }
 
 /** The HTTP face of the services: authentication, GraphQL, health and metrics routes, one node:http server. */
-export async function createApp({ config, dataSource, logger, services, metrics: injected }: AppDependencies): Promise<App> {
+export async function createApp({ config, dataSource, logger, services, metrics: injected, clock }: AppDependencies): Promise<App> {
   const { security } = config;
   const metrics = injected ?? new Metrics({ countActiveKeys: () => services.apiKeys.countActive(), lastUsed: services.lastUsed, logger });
   services.passwords.prepare();
@@ -62,7 +64,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   // Failed authentications per client IP and per account: in memory, per instance, and for
   // password attempts also in the database, shared by every instance (docs/security.md).
   // changeMyPassword's wrong current passwords count against the account here too.
-  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries });
+  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries, now: clock });
   const gate = new AuthGate({
     authenticator,
     throttle,

@@ -1,7 +1,7 @@
 import { QueryFailedError } from "typeorm";
-import { createKeyLookup, SQLITE_KEY_LOOKUP_SQL } from "../../src/keys/key-lookup";
+import { createKeyLookup, KEY_LOOKUP_SQL, SQLITE_KEY_LOOKUP_SQL } from "../../src/keys/key-lookup";
 import { toSqlDateTime } from "../../src/db/data-source";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from "../support/database";
 import { issueTestKey } from "../support/keys";
 
 /** The hot path's one statement, on a table the optimizer has statistics for (ANALYZE ran). */
@@ -39,10 +39,21 @@ describe("key lookup statement", () => {
     await expect(lookup(issueTestKey().hash)).resolves.toBeUndefined();
   });
 
-  test("SQLite: the cast hash still searches the unique index, then the owner by primary key", async () => {
-    if (db.kind !== "sqlite") return;
+  // Each database has its own plan check; the other's shows as skipped.
+  const onSqlite = testDatabaseKind() === "sqlite" ? test : test.skip;
+  const onMariadb = testDatabaseKind() === "mariadb" ? test : test.skip;
+
+  onSqlite("SQLite: the cast hash still searches the unique index, then the owner by primary key", async () => {
     const plan = (await db.dataSource.query(`EXPLAIN QUERY PLAN ${SQLITE_KEY_LOOKUP_SQL}`, [keys[0].hash])) as Array<{ detail: string }>;
     expect(plan.map((step) => step.detail)).toEqual(["SEARCH k USING INDEX uq_api_keys_key_hash (key_hash=?)", "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)"]);
+  });
+
+  onMariadb("MariaDB: the key by its unique index, the owner by primary key, one row each", async () => {
+    const plan = (await db.dataSource.query(`EXPLAIN ${KEY_LOOKUP_SQL}`, [keys[0].hash])) as Array<{ table: string; type: string; key: string | null; rows: unknown }>;
+    expect(plan.map(({ table, type, key, rows }) => ({ table, type, key, rows: Number(rows) }))).toEqual([
+      { table: "k", type: "const", key: "uq_api_keys_key_hash", rows: 1 },
+      { table: "u", type: "const", key: "PRIMARY", rows: 1 },
+    ]);
   });
 
   test("a failing statement rejects with TypeORM's QueryFailedError naming the cause, like TypeORM's own", async () => {

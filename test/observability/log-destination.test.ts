@@ -6,8 +6,15 @@ import { createLogDestination, createLogger } from "../../src/observability/logg
 
 const root = path.join(__dirname, "..", "..");
 
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function tempFile(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "xta-log-")), "out.log");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xta-log-"));
+  tempDirs.push(dir);
+  return path.join(dir, "out.log");
 }
 
 const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : []);

@@ -58,14 +58,26 @@ describe("key lifecycle: rotation, idempotent retries, bulk revoke", () => {
     });
 
     test("with overlap: the old key stops when the overlap ends, even if the new key is never used: 401 ROTATED, not EXPIRED", async () => {
-      const old = await app.generateKey(alice);
-      await app.graphql(ROTATE, { id: old.id, overlapSeconds: 1 }, as(alice));
-      expect((await app.graphql(ME, undefined, viaKey(old.key))).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 1100));
-      const after = await app.graphql(ME, undefined, viaKey(old.key));
+      const actor = { userId: alice.id, email: alice.email, isAdmin: false, ip: null };
+      const inOverlap = await app.generateKey(alice);
+      app.secrets.add((await app.services.apiKeys.rotate(actor, { id: inOverlap.id, overlapSeconds: 60 }, new Date(Date.now() - 59_000))).key);
+      expect((await app.graphql(ME, undefined, viaKey(inOverlap.key))).status).toBe(200);
+      // Rotated by a clock 61 s back with a 60 s overlap: the overlap ended a second ago.
+      const ended = await app.generateKey(alice);
+      app.secrets.add((await app.services.apiKeys.rotate(actor, { id: ended.id, overlapSeconds: 60 }, new Date(Date.now() - 61_000))).key);
+      const after = await app.graphql(ME, undefined, viaKey(ended.key));
       expect(after.status).toBe(401);
       expect(after.body.errors![0].extensions).toMatchObject({ code: "UNAUTHENTICATED", reason: "ROTATED", hint: expect.stringMatching(/replaced by rotation/) });
       expect(after.body.errors![0].extensions!.hint).not.toMatch(/Generate a new one/);
+    });
+
+    test("with overlap: the overlap's end is stored as the old key's expiry, to the millisecond", async () => {
+      const old = await app.generateKey(alice);
+      const result = await app.graphql(ROTATE, { id: old.id, overlapSeconds: 90 }, as(alice));
+      expect(result.status).toBe(200);
+      const listed = (await app.graphql("{ myApiKeys { id createdAt expiresAt } }", undefined, as(alice))).body.data.myApiKeys as Array<{ id: string; createdAt: string; expiresAt: string }>;
+      const rotatedAt = new Date(listed.find((k) => k.id === result.body.data.rotateApiKey.apiKey.id)!.createdAt).getTime();
+      expect(new Date(listed.find((k) => k.id === old.id)!.expiresAt).getTime()).toBe(rotatedAt + 90_000);
     });
 
     test("an overlap never extends a key that expires sooner", async () => {

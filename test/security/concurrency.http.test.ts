@@ -46,12 +46,34 @@ describe("concurrency", () => {
     const before = Number((await app.db.dataSource.query("SELECT COUNT(*) AS n FROM api_keys"))[0].n);
     expect(before).toBe(11); // driver + 10
 
-    const generating = Array.from({ length: 60 }, (_, n) => generate(n).then((g) => g, () => null));
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const revoke = app.graphql("mutation { revokeAllApiKeys }", undefined, basic(admin.email, admin.password));
-    const [revoked, ...results] = await Promise.all([revoke, ...generating]);
+    // Four clients generate keys in a loop; the revocation starts once five have been made, and
+    // the clients keep going until it has returned, so generations land on both sides of it.
+    let revokeReturned = false;
+    let madeBeforeRevoke = 0;
+    let firstFive!: () => void;
+    const fiveMade = new Promise<void>((resolve) => (firstFive = resolve));
+    let n = 0;
+    const client = async () => {
+      const outcomes: Array<{ key: string; id: string } | null> = [];
+      while (!revokeReturned) {
+        const outcome = await generate(n++).then((g) => g, () => null);
+        outcomes.push(outcome);
+        if (outcome && ++madeBeforeRevoke === 5) firstFive();
+        if (!outcome) break; // the driver key is revoked: this client is done
+      }
+      return outcomes;
+    };
+    const clients = Array.from({ length: 4 }, client);
+    await fiveMade;
+    const revoked = await app.graphql("mutation { revokeAllApiKeys }", undefined, basic(admin.email, admin.password));
+    revokeReturned = true;
+    const results = (await Promise.all(clients)).flat();
     expect(revoked.status).toBe(200);
     const count: number = revoked.body.data.revokeAllApiKeys;
+    // The race interleaved: the revocation took keys generated during the run, and generations
+    // were still arriving after it had committed (refused, the driver key being gone).
+    expect(count).toBeGreaterThan(before);
+    expect(results.filter((r) => r === null).length).toBeGreaterThan(0);
 
     // Generations that lost the race against the revocation of the driver key got a clean 401.
     const made = results.filter((r): r is { key: string; id: string } => r !== null);

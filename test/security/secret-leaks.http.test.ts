@@ -45,6 +45,15 @@ describe("secret-leak checks", () => {
     expect(() => app.assertNoSecretLeaks()).toThrow(/key-shaped/);
     app.logLines.pop();
     expect(() => app.assertNoSecretLeaks()).not.toThrow();
+
+    // Stored in clear on purpose, in a column no code path writes a secret to.
+    await app.db.dataSource.query("UPDATE api_keys SET description = ? WHERE owner_id = ?", [`copy of ${key}`, user.id]);
+    await expect(app.assertNoSecretsAtRest()).rejects.toThrow(/stored in clear in table api_keys/);
+    await app.db.dataSource.query("UPDATE users SET display_name = ? WHERE id = ?", [user.password, user.id]);
+    await app.db.dataSource.query("UPDATE api_keys SET description = NULL WHERE owner_id = ?", [user.id]);
+    await expect(app.assertNoSecretsAtRest()).rejects.toThrow(/stored in clear in table users/);
+    await app.db.dataSource.query("UPDATE users SET display_name = NULL WHERE id = ?", [user.id]);
+    await expect(app.assertNoSecretsAtRest()).resolves.toBeUndefined();
   });
 
   test("the database holds no key and no password in clear (read directly)", async () => {
