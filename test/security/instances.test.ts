@@ -94,7 +94,7 @@ describe("several instances sharing one database", () => {
     interface Row {
       path: string;
       /** Ends the subject's key on A; may return the reason B must give (default INVALID). */
-      end(subject: Subject): Promise<"INVALID" | "EXPIRED" | void>;
+      end(subject: Subject): Promise<"INVALID" | "EXPIRED" | "ROTATED" | void>;
     }
     const ok = <T>(result: { status: number; body: any }, field: string): T => {
       if (result.status !== 200 || result.body.errors) throw new Error(`${field}: HTTP ${result.status} ${JSON.stringify(result.body.errors)}`);
@@ -138,7 +138,8 @@ describe("several instances sharing one database", () => {
           const [row] = await db.dataSource.query("SELECT expires_at FROM api_keys WHERE id = ?", [Number(subject.id)]);
           const retireAt = fromSqlDateTime(row.expires_at)!.getTime();
           while (Date.now() <= retireAt) await new Promise((resolve) => setTimeout(resolve, retireAt + 1 - Date.now()));
-          return "EXPIRED";
+          // Its own reason, not EXPIRED: the key has a successor to use.
+          return "ROTATED";
         },
       },
       {
