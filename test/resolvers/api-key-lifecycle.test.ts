@@ -203,6 +203,9 @@ describe("key lifecycle: rotation, idempotent retries, bulk revoke", () => {
       expect((await app.graphql(REVOKE_WHERE, { filter: { ownerEmail: "ALICE@example.org" }, dryRun: false }, as(admin))).body.data.revokeApiKeysWhere).toBe(2);
       expect(await keyCount()).toBe(1);
       expect((await app.graphql(ME, undefined, viaKey(bobs.key))).status).toBe(200);
+      // Several keys: the event names them in its detail, not as its one key.
+      const [event] = await app.db.dataSource.query("SELECT detail, key_id FROM audit_events WHERE action = 'API_KEYS_REVOKED'");
+      expect({ keyId: event.key_id, detail: event.detail }).toEqual({ keyId: null, detail: expect.stringContaining("revoked 2 key(s)") });
     });
 
     test("non-admin: FORBIDDEN", async () => {

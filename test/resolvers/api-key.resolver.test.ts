@@ -126,6 +126,8 @@ describe("API key resolver", () => {
       const result = await app.graphql("mutation($id: ID!) { deleteMyApiKey(id: $id) }", { id }, as(alice));
       expect(result.body.data.deleteMyApiKey).toBe(true);
       expect((await app.graphql(MY_KEYS, undefined, as(alice))).body.data.myApiKeys).toEqual([]);
+      const events = await app.db.dataSource.query("SELECT actor_email, key_id, detail FROM audit_events WHERE action = 'API_KEY_DELETED'");
+      expect(events.map((e: Record<string, unknown>) => ({ ...e, key_id: Number(e.key_id) }))).toEqual([{ actor_email: alice.email, key_id: Number(id), detail: "deleted by its owner" }]);
     });
 
     test("another user's key id: NOT_FOUND, and the key survives", async () => {
@@ -133,6 +135,7 @@ describe("API key resolver", () => {
       const result = await app.graphql("mutation($id: ID!) { deleteMyApiKey(id: $id) }", { id: bobs.id }, as(alice));
       expect(result.status).toBe(404);
       expect(errorCode(result)).toBe("NOT_FOUND");
+      expect(result.body.errors![0].message).toBe("No API key with this id.");
       expect((await app.graphql("{ me { email } }", undefined, viaKey(bobs.key))).body.data.me.email).toBe(bob.email);
     });
 
