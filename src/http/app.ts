@@ -68,7 +68,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const gate = new AuthGate({
     authenticator,
     throttle,
-    shared: new SharedAuthThrottle(dataSource, { limit: security.authFailureLimit, windowMs: security.authFailureWindowMs }),
+    shared: new SharedAuthThrottle(dataSource, { limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, now: clock }),
     queue: new PasswordQueue(security.passwordQueue),
   });
   const limits = graphqlLimits(security.graphql);
