@@ -50,7 +50,7 @@ describe("key cache across instances", () => {
    * test/security/instances.test.ts; this one runs in-process, where mutation testing sees it and
    * a clock can be injected.
    */
-  const rows: Array<{ path: string; end(key: { key: string; id: string; description: string }): Promise<"INVALID" | "EXPIRED" | void> }> = [
+  const rows: Array<{ path: string; end(key: { key: string; id: string; description: string }): Promise<"INVALID" | "EXPIRED" | "ROTATED" | void> }> = [
     { path: "revoke", end: async ({ id }) => void (await expect(other.services.apiKeys.revoke(SYSTEM_ACTOR, [id])).resolves.toBe(1)) },
     { path: "revokeAll", end: async () => void (await expect(other.services.apiKeys.revokeAll(SYSTEM_ACTOR)).resolves.toBe(1)) },
     { path: "revokeWhere", end: async ({ description }) => void (await expect(other.services.apiKeys.revokeWhere(SYSTEM_ACTOR, { descriptionContains: description }, false)).resolves.toBe(1)) },
@@ -69,7 +69,7 @@ describe("key cache across instances", () => {
         // A rotation two seconds ago with a one-second overlap: by the clock it was given, the overlap is over.
         const rotated = await other.services.apiKeys.rotate(aliceActor(), { id, overlapSeconds: 1 }, new Date(Date.now() - 2000));
         app.secrets.add(rotated.key);
-        return "EXPIRED";
+        return "ROTATED"; // its own reason, not EXPIRED: the key has a successor to use
       },
     },
     {
