@@ -8,7 +8,7 @@ import type { DeviceCookies } from "../auth/device-cookies";
 import type { AuthGate } from "../auth/auth-gate";
 import { Session } from "../entities/session.entity";
 import { User } from "../entities/user.entity";
-import { BadUserInputError, ForbiddenError, TooManyRequestsError, UnauthenticatedError } from "../errors";
+import { BadUserInputError, ForbiddenError, NotFoundError, TooManyRequestsError, UnauthenticatedError } from "../errors";
 import type { AuditService } from "../services/audit.service";
 import { parseId } from "../services/ids";
 import type { SessionService } from "../services/session.service";
@@ -80,6 +80,15 @@ export class SessionResolver {
   @Mutation(() => Int, { description: "Ends the caller's other login sessions (all of them when not called from a session); returns how many ended." })
   endMyOtherSessions(@Ctx() context: AuthenticatedContext): Promise<number> {
     return this.service.endSessionsOf(context.identity.userId, actorOf(context), context.identity.sessionId);
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: "Ends one of the caller's own login sessions (and its session keys), as listed by mySessions; the current one too, which logs this browser out." })
+  async endMySession(@Arg("id", () => ID) id: string, @Ctx() context: AuthenticatedContext): Promise<boolean> {
+    const sessionId = parseId(id);
+    if (sessionId === null) throw new BadUserInputError("id is not a valid id.", "id");
+    if (!(await this.service.endOwn(context.identity.userId, sessionId, actorOf(context)))) throw new NotFoundError("No live session of yours has this id.");
+    return true;
   }
 
   @Authorized(ADMIN)

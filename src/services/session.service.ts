@@ -116,6 +116,23 @@ export class SessionService {
     return ended;
   }
 
+  /**
+   * One of the user's own sessions (and its session keys), from the Account page's End button.
+   * False when no live session of theirs has this id: another user's session is not told apart
+   * from a missing one.
+   */
+  async endOwn(userId: number, sessionId: number, actor: SessionActor): Promise<boolean> {
+    const ended = await inTransaction(this.dataSource, async (manager) => {
+      const owned: Array<{ id: unknown }> = await manager.query("SELECT id FROM sessions WHERE id = ? AND user_id = ?", [sessionId, userId]);
+      if (owned.length === 0) return 0;
+      const count = await this.deleteSessions(manager, [sessionId]);
+      if (count > 0) await this.audit.record({ action: AuditAction.SESSIONS_ENDED, actor, detail: `session ${sessionId} of user ${userId}`, details: { userId, sessionIds: [sessionId], count } }, manager);
+      return count;
+    });
+    if (ended > 0) await this.revocations.settled();
+    return ended > 0;
+  }
+
   /** endAllForUser with its audit event, for the GraphQL mutations (admin: any user; a user: their others). */
   async endSessionsOf(userId: number, actor: SessionActor, except?: number): Promise<number> {
     const ended = await inTransaction(this.dataSource, async (manager) => {

@@ -257,6 +257,36 @@ describe("login sessions over HTTP", () => {
       expect((await laptop.me()).status).toBe(401);
     });
 
+    test("endMySession ends one of my sessions and its session keys; another user's session is NOT_FOUND and lives on", async () => {
+      await app.services.settings.update({ sessionKeysEnabled: true });
+      const erin = await app.createUser("erin@example.org");
+      const frank = await app.createUser("frank@example.org");
+      const desk = new Browser(app, { "user-agent": "desk" });
+      const tablet = new Browser(app, { "user-agent": "tablet" });
+      const franks = new Browser(app, { "user-agent": "franks" });
+      await desk.login(erin);
+      await tablet.login(erin);
+      await franks.login(frank);
+      const tabletKey: string = (await tablet.graphql("mutation { generateSessionKey }")).body.data.generateSessionKey;
+      app.secrets.add(tabletKey);
+      const listed = (await desk.graphql("{ mySessions { id userAgent } }")).body.data.mySessions as Array<{ id: string; userAgent: string }>;
+      const tabletId = listed.find((s) => s.userAgent === "tablet")!.id;
+      const franksId = (await franks.graphql("{ mySessions { id } }")).body.data.mySessions[0].id as string;
+
+      const foreign = await desk.graphql("mutation ($id: ID!) { endMySession(id: $id) }", { id: franksId });
+      expect(errorCode(foreign)).toBe("NOT_FOUND");
+      expect((await franks.me()).status).toBe(200);
+      expect(errorCode(await desk.graphql('mutation { endMySession(id: "not-an-id") }'))).toBe("BAD_USER_INPUT");
+
+      expect((await desk.graphql("mutation ($id: ID!) { endMySession(id: $id) }", { id: tabletId })).body.data.endMySession).toBe(true);
+      expect((await tablet.me()).status).toBe(401);
+      expect((await app.graphql("{ me { email } }", undefined, viaKey(tabletKey))).status).toBe(401);
+      expect((await desk.me()).status).toBe(200);
+      expect(errorCode(await desk.graphql("mutation ($id: ID!) { endMySession(id: $id) }", { id: tabletId }))).toBe("NOT_FOUND");
+      const [{ n: audited }] = await app.db.dataSource.query("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'SESSIONS_ENDED' AND actor_id = ?", [erin.id]);
+      expect(Number(audited)).toBe(1);
+    });
+
     test("a password change from a cookie session keeps that session and ends the others; deleting the user ends the rest", async () => {
       const dave = await app.createUser("dave@example.org");
       const here = new Browser(app);

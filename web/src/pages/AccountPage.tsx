@@ -35,6 +35,12 @@ const CHANGE_MY_PASSWORD: TypedDocumentNode<{ changeMyPassword: boolean }, { cur
   }
 `;
 
+const END_MY_SESSION: TypedDocumentNode<{ endMySession: boolean }, { id: string }> = gql`
+  mutation EndMySession($id: ID!) {
+    endMySession(id: $id)
+  }
+`;
+
 const END_MY_OTHER_SESSIONS: TypedDocumentNode<{ endMyOtherSessions: number }, Record<string, never>> = gql`
   mutation EndMyOtherSessions {
     endMyOtherSessions
@@ -166,6 +172,7 @@ function ChangePassword() {
 function ActiveSessions() {
   const sessions = useQuery(MY_SESSIONS, { fetchPolicy: "cache-and-network" });
   const [endOthers, { loading: ending }] = useMutation(END_MY_OTHER_SESSIONS);
+  const [endOne, { loading: endingOne }] = useMutation(END_MY_SESSION);
   const [notice, setNotice] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const list = sessions.data?.mySessions;
@@ -177,6 +184,17 @@ function ActiveSessions() {
       const result = await endOthers();
       const count = result.data?.endMyOtherSessions ?? 0;
       setNotice(count === 1 ? "1 other session ended." : `${count} other sessions ended.`);
+      await sessions.refetch();
+    } catch (error) {
+      setFailure(error);
+    }
+  }
+
+  async function endSession(session: MySession): Promise<void> {
+    setFailure(null);
+    try {
+      await endOne({ variables: { id: session.id } });
+      setNotice(`The session started ${new Date(session.createdAt).toLocaleString()} has ended.`);
       await sessions.refetch();
     } catch (error) {
       setFailure(error);
@@ -205,6 +223,9 @@ function ActiveSessions() {
                 <th scope="col">Expires</th>
                 <th scope="col">IP</th>
                 <th scope="col">Browser</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -223,6 +244,13 @@ function ActiveSessions() {
                   <td>{session.ip ?? "—"}</td>
                   <td className="wrap" title={session.userAgent ?? undefined}>
                     {browserSummary(session.userAgent)}
+                  </td>
+                  <td>
+                    {!session.current && (
+                      <button type="button" disabled={endingOne} aria-label={`End session started ${new Date(session.createdAt).toLocaleString()}`} onClick={() => void endSession(session)}>
+                        End
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
