@@ -5,6 +5,7 @@ import { Dialog } from "../../components/Dialog";
 import { describeError } from "../../errors";
 import { Link } from "../../router";
 import { API_KEYS_QUERY, type ApiKeyFilter, type ApiKeyOrder, REVOKE_ALL_API_KEYS, REVOKE_API_KEYS, REVOKE_API_KEYS_WHERE } from "./documents";
+import "./admin.css";
 import {
   type CursorStack,
   EMPTY_FILTER_DRAFT,
@@ -188,7 +189,7 @@ export function KeysPage() {
   const scanBounded = page !== undefined && hasNext && rows.length < pageSize;
 
   return (
-    <section className="page keys-page" aria-labelledby="keys-title">
+    <section className="admin-page keys-page" aria-labelledby="keys-title">
       <h1 id="keys-title">API Keys</h1>
       <p className="lead">
         Every API key on the server, by user. Session keys are not listed. Back to <Link to="/settings">External Tool Settings</Link>
@@ -232,10 +233,10 @@ export function KeysPage() {
           </span>
         </div>
         <div className="actions">
-          <button type="submit" className="button button-primary">
+          <button type="submit" className="primary">
             Apply filters
           </button>
-          <button type="button" className="button" onClick={clearFilters}>
+          <button type="button" onClick={clearFilters}>
             Clear filters
           </button>
         </div>
@@ -279,13 +280,13 @@ export function KeysPage() {
         <div className="toolbar-actions">
           <button
             type="button"
-            className="button button-danger"
+            className="danger"
             aria-disabled={selected === 0 || undefined}
             onClick={askDelete}
           >
             Delete selected
           </button>
-          <button type="button" className="button button-danger-outline" onClick={() => void askRevokeAll()}>
+          <button type="button" className="danger-outline" onClick={() => void askRevokeAll()}>
             Revoke all
           </button>
         </div>
@@ -320,21 +321,21 @@ export function KeysPage() {
         {selection.kind === "matching" ? (
           <p className="selection-note">
             {`All ${countOf(selection.count, "matching key is", "matching keys are")} selected.`}{" "}
-            <button type="button" className="button-link" onClick={() => setSelection(NO_SELECTION)}>
+            <button type="button" className="link" onClick={() => setSelection(NO_SELECTION)}>
               Clear selection
             </button>
           </p>
         ) : wantsMatchingCount && matchingCount !== null && matchingCount > selected ? (
           <p className="selection-note">
             {countOf(rows.length, "key", "keys")} on this page selected.{" "}
-            <button type="button" className="button-link" onClick={() => setSelection({ kind: "matching", count: matchingCount })}>
+            <button type="button" className="link" onClick={() => setSelection({ kind: "matching", count: matchingCount })}>
               Select all {matchingCount} matching keys
             </button>
           </p>
         ) : null}
       </div>
 
-      <div className="table-wrapper" tabIndex={0} role="region" aria-labelledby="keys-caption">
+      <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="keys-caption">
         <table className="table keys-table" aria-busy={loading || working}>
           <caption id="keys-caption">API keys</caption>
           <thead>
@@ -384,7 +385,7 @@ export function KeysPage() {
                   />
                 </td>
                 <td title={key.owner.displayName ?? undefined}>{key.owner.email}</td>
-                <td className="cell-description">{key.description ?? ""}</td>
+                <td className="wrap">{key.description ?? ""}</td>
                 <td>
                   <code>{key.hint}</code>
                 </td>
@@ -410,10 +411,10 @@ export function KeysPage() {
       ) : null}
 
       <nav className="pager" aria-label="Key pages">
-        <button type="button" className="button" disabled={!hasPrevious} onClick={() => goTo(previousPage(cursors))}>
+        <button type="button" disabled={!hasPrevious} onClick={() => goTo(previousPage(cursors))}>
           Previous page
         </button>
-        <button type="button" className="button" disabled={!hasNext} onClick={() => page && goTo(nextPage(cursors, page.pageInfo.endCursor))}>
+        <button type="button" disabled={!hasNext} onClick={() => page && goTo(nextPage(cursors, page.pageInfo.endCursor))}>
           Next page
         </button>
       </nav>
@@ -429,10 +430,10 @@ export function KeysPage() {
             list. Scripts using {confirmation.count === 1 ? "it" : "them"} get 401. This cannot be undone.
           </p>
           <div className="actions">
-            <button type="button" className="button button-danger" onClick={() => void runConfirmed()}>
+            <button type="button" className="danger" onClick={() => void runConfirmed()}>
               Delete
             </button>
-            <button type="button" className="button" ref={autofocus} onClick={() => setConfirmation(null)}>
+            <button type="button" ref={autofocus} onClick={() => setConfirmation(null)}>
               Cancel
             </button>
           </div>
@@ -447,10 +448,10 @@ export function KeysPage() {
         >
           <p>Every user's API keys stop working at once, yours too. Session keys are not affected. This cannot be undone.</p>
           <div className="actions">
-            <button type="button" className="button button-danger" onClick={() => void runConfirmed()}>
+            <button type="button" className="danger" onClick={() => void runConfirmed()}>
               Revoke all
             </button>
-            <button type="button" className="button" ref={autofocus} onClick={() => setConfirmation(null)}>
+            <button type="button" ref={autofocus} onClick={() => setConfirmation(null)}>
               Cancel
             </button>
           </div>

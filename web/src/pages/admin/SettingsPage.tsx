@@ -3,6 +3,7 @@ import { type FormEvent, useEffect, useId, useState } from "react";
 import { describeError } from "../../errors";
 import { Link } from "../../router";
 import { type ApiKeyExpiration, type ExternalToolSettings, SETTINGS_QUERY, UPDATE_SETTINGS } from "./documents";
+import "./admin.css";
 
 const EXPIRATION_OPTIONS: ReadonlyArray<{ value: ApiKeyExpiration; label: string }> = [
   { value: "NEVER", label: "Never" },
@@ -74,7 +75,7 @@ export function SettingsPage() {
   }
 
   return (
-    <section className="page settings-page" aria-labelledby="settings-title">
+    <section className="admin-page settings-page" aria-labelledby="settings-title">
       <h1 id="settings-title">External Tool Settings</h1>
       <p className="lead">
         Manage every key on the server: <Link to="/admin/keys">API Keys</Link>
@@ -147,13 +148,13 @@ export function SettingsPage() {
           </div>
 
           <div className="actions">
-            <button type="submit" className="button button-primary" disabled={saving}>
+            <button type="submit" className="primary" disabled={saving}>
               Save
             </button>
           </div>
 
           {outcome?.kind === "saved" ? (
-            <p role="status" className="message message-success">
+            <p role="status" className="message message-ok">
               Settings saved.
             </p>
           ) : null}

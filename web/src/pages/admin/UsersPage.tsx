@@ -13,6 +13,7 @@ import {
   SET_USER_ACTIVE,
   USERS_QUERY,
 } from "./documents";
+import "./admin.css";
 import { type CursorStack, FIRST_PAGE, countOf, currentCursor, nextPage, pageNumber, previousPage } from "./grid-logic";
 
 const PAGE_SIZE = 25;
@@ -111,7 +112,7 @@ export function UsersPage() {
   const hasNext = Boolean(page?.pageInfo.hasNextPage && page.pageInfo.endCursor);
 
   return (
-    <section className="page users-page" aria-labelledby="users-title">
+    <section className="admin-page users-page" aria-labelledby="users-title">
       <h1 id="users-title">Users</h1>
 
       <form role="search" className="form form-inline" onSubmit={submitSearch}>
@@ -119,13 +120,13 @@ export function UsersPage() {
           <label htmlFor={searchId}>Search by email</label>
           <input id={searchId} type="search" value={search} onChange={(event) => setSearch(event.target.value)} autoComplete="off" />
         </div>
-        <button type="submit" className="button">
+        <button type="submit">
           Search
         </button>
       </form>
 
       {notice?.kind === "status" ? (
-        <p role="status" className="message message-success">
+        <p role="status" className="message message-ok">
           {notice.text}
         </p>
       ) : null}
@@ -150,7 +151,7 @@ export function UsersPage() {
         <p>Loading users…</p>
       ) : null}
 
-      <div className="table-wrapper" tabIndex={0} role="region" aria-labelledby="users-caption">
+      <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="users-caption">
         <table className="table" aria-busy={loading}>
           <caption id="users-caption">Users</caption>
           <thead>
@@ -179,7 +180,7 @@ export function UsersPage() {
                 <tr key={user.id} className={user.active ? undefined : "row-muted"}>
                   <th scope="row" className="cell-email">
                     {user.email}
-                    {isMe ? <span className="badge">You</span> : null}
+                    {isMe ? <span className="badge badge-neutral">You</span> : null}
                   </th>
                   <td>{user.displayName ?? ""}</td>
                   <td>{user.isAdmin ? "Yes" : "No"}</td>
@@ -194,7 +195,7 @@ export function UsersPage() {
                   <td className="cell-actions">
                     <button
                       type="button"
-                      className="button button-small"
+                      className="small"
                       aria-label={`${user.active ? "Deactivate" : "Activate"} ${user.email}`}
                       aria-disabled={busy || undefined}
                       onClick={() => void (busy ? undefined : toggleActive(user))}
@@ -203,7 +204,7 @@ export function UsersPage() {
                     </button>
                     <button
                       type="button"
-                      className="button button-small"
+                      className="small"
                       aria-label={`Reset password for ${user.email}`}
                       aria-disabled={busy || undefined}
                       onClick={() => void (busy ? undefined : resetPassword(user))}
@@ -212,7 +213,7 @@ export function UsersPage() {
                     </button>
                     <button
                       type="button"
-                      className="button button-small button-danger"
+                      className="danger small"
                       aria-label={`Delete ${user.email}`}
                       onClick={() => {
                         setNotice(null);
@@ -230,12 +231,12 @@ export function UsersPage() {
       </div>
 
       <nav className="pager" aria-label="Users pages">
-        <button type="button" className="button" disabled={!hasPrevious} onClick={() => setCursors(previousPage(cursors))}>
+        <button type="button" disabled={!hasPrevious} onClick={() => setCursors(previousPage(cursors))}>
           Previous page
         </button>
         <button
           type="button"
-          className="button"
+         
           disabled={!hasNext}
           onClick={() => page && setCursors(nextPage(cursors, page.pageInfo.endCursor))}
         >
@@ -260,10 +261,10 @@ export function UsersPage() {
             Their login sessions end. The audit trail keeps what they did. This cannot be undone.
           </p>
           <div className="actions">
-            <button type="button" className="button button-danger" onClick={() => void confirmDelete()}>
+            <button type="button" className="danger" onClick={() => void confirmDelete()}>
               Delete user
             </button>
-            <button type="button" className="button" onClick={() => setDeleting(null)}>
+            <button type="button" onClick={() => setDeleting(null)}>
               Cancel
             </button>
           </div>
@@ -288,7 +289,7 @@ function OneTimePassword({ email, password, onDone }: { email: string; password:
       <p className="warning">This password will not be shown again.</p>
       <div className="actions">
         <CopyButton text={password} sourceId={fieldId} />
-        <button type="button" className="button button-primary" onClick={onDone}>
+        <button type="button" className="primary" onClick={onDone}>
           Done
         </button>
       </div>
@@ -369,12 +370,12 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
         <label htmlFor={ids.admin}>Administrator</label>
       </div>
       <div className="actions">
-        <button type="submit" className="button button-primary">
+        <button type="submit" className="primary">
           Create user
         </button>
       </div>
       {notice?.kind === "status" ? (
-        <p role="status" className="message message-success">
+        <p role="status" className="message message-ok">
           {notice.text}
         </p>
       ) : null}
