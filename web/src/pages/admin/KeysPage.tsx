@@ -370,7 +370,7 @@ export function KeysPage() {
                     ? "No matching keys in this stretch of the list. Use Next page to keep looking."
                     : isEmptyFilter(filter)
                       ? "There are no API keys on this server."
-                      : "No key matches these filters."}
+                      : "Nothing matches these filters."}
                 </td>
               </tr>
             ) : null}

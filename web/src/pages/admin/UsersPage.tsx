@@ -19,7 +19,8 @@ import { type CursorStack, FIRST_PAGE, countOf, currentCursor, nextPage, pageNum
 const PAGE_SIZE = 25;
 const SEARCH_DELAY_MS = 300;
 
-type Notice = { kind: "status" | "alert"; text: string } | null;
+/** One message at a time on the page, shown where the action was: the list, or the create form. */
+type Notice = { kind: "status" | "alert"; text: string; at: "list" | "create" } | null;
 
 /** Users (admin): the paged list, create, deactivate/activate, reset password, delete. */
 export function UsersPage() {
@@ -71,9 +72,9 @@ export function UsersPage() {
     setBusyUserId(user.id);
     try {
       await setUserActive({ variables: { id: user.id, active: !user.active } });
-      setNotice({ kind: "status", text: `${user.email} ${user.active ? "deactivated" : "activated"}.` });
+      setNotice({ kind: "status", text: `${user.email} ${user.active ? "deactivated" : "activated"}.`, at: "list" });
     } catch (failure) {
-      setNotice({ kind: "alert", text: describeError(failure).message });
+      setNotice({ kind: "alert", text: describeError(failure).message, at: "list" });
     } finally {
       setBusyUserId(null);
     }
@@ -86,7 +87,7 @@ export function UsersPage() {
       const result = await resetUserPassword({ variables: { id: user.id } });
       if (result.data) setOneTimePassword({ email: user.email, password: result.data.resetUserPassword });
     } catch (failure) {
-      setNotice({ kind: "alert", text: describeError(failure).message });
+      setNotice({ kind: "alert", text: describeError(failure).message, at: "list" });
     } finally {
       setBusyUserId(null);
     }
@@ -98,12 +99,12 @@ export function UsersPage() {
     try {
       await deleteUser({ variables: { id: user.id } });
       setDeleting(null);
-      setNotice({ kind: "status", text: `${user.email} deleted.` });
+      setNotice({ kind: "status", text: `${user.email} deleted.`, at: "list" });
       await refetch();
     } catch (failure) {
       // The server refuses, e.g., the last active admin or one's own account: say why, plainly.
       setDeleting(null);
-      setNotice({ kind: "alert", text: describeError(failure).message });
+      setNotice({ kind: "alert", text: describeError(failure).message, at: "list" });
     }
   }
 
@@ -125,16 +126,7 @@ export function UsersPage() {
         </button>
       </form>
 
-      {notice?.kind === "status" ? (
-        <p role="status" className="message message-ok">
-          {notice.text}
-        </p>
-      ) : null}
-      {notice?.kind === "alert" ? (
-        <p role="alert" className="message message-error">
-          {notice.text}
-        </p>
-      ) : null}
+      {notice?.at === "list" ? <NoticeMessage notice={notice} /> : null}
       {error ? (
         <p role="alert" className="message message-error">
           The users could not be loaded: {describeError(error).message}
@@ -170,7 +162,7 @@ export function UsersPage() {
           <tbody>
             {rows.length === 0 && page ? (
               <tr>
-                <td colSpan={7}>{appliedSearch ? "No user matches this search." : "No users."}</td>
+                <td colSpan={7}>{appliedSearch ? "Nobody matches this search." : "No users."}</td>
               </tr>
             ) : null}
             {rows.map((user) => {
@@ -192,7 +184,8 @@ export function UsersPage() {
                     ) : null}
                   </td>
                   <td><DateTime value={user.lastActivityAt} empty="Never" /></td>
-                  <td className="cell-actions">
+                  <td>
+                    <div className="row-actions">
                     <button
                       type="button"
                       className="small"
@@ -222,6 +215,7 @@ export function UsersPage() {
                     >
                       Delete
                     </button>
+                    </div>
                   </td>
                 </tr>
               );
@@ -244,7 +238,11 @@ export function UsersPage() {
         </button>
       </nav>
 
-      <CreateUserForm onCreated={() => void refetch()} />
+      <CreateUserForm
+        notice={notice?.at === "create" ? notice : null}
+        onNotice={(kind, text) => setNotice(kind ? { kind, text: text ?? "", at: "create" } : null)}
+        onCreated={() => void refetch()}
+      />
 
       {oneTimePassword ? (
         <Dialog title="One-time password" onClose={() => setOneTimePassword(null)}>
@@ -300,12 +298,29 @@ function OneTimePassword({ email, password, onDone }: { email: string; password:
 const PASSWORD_RULES =
   "At least 12 characters (at most 72 bytes), not one of the most common passwords, not a short piece repeated, and not the email address.";
 
-function CreateUserForm({ onCreated }: { onCreated: () => void }) {
+function NoticeMessage({ notice }: { notice: NonNullable<Notice> }) {
+  return notice.kind === "status" ? (
+    <p role="status" className="message message-ok">
+      {notice.text}
+    </p>
+  ) : (
+    <p role="alert" className="message message-error">
+      {notice.text}
+    </p>
+  );
+}
+
+interface CreateUserFormProps {
+  notice: Notice;
+  onNotice: (kind: "status" | "alert" | null, text?: string) => void;
+  onCreated: () => void;
+}
+
+function CreateUserForm({ notice, onNotice, onCreated }: CreateUserFormProps) {
   const [email, setEmail] = useState("");
   const [displayName, setDisplayName] = useState("");
   const [password, setPassword] = useState("");
   const [isAdmin, setIsAdmin] = useState(false);
-  const [notice, setNotice] = useState<Notice>(null);
   const [createUser, { loading }] = useMutation(CREATE_USER);
   const emailRef = useRef<HTMLInputElement>(null);
   const ids = { heading: useId(), email: useId(), name: useId(), password: useId(), rules: useId(), admin: useId() };
@@ -313,7 +328,7 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     if (loading) return;
-    setNotice(null);
+    onNotice(null);
     try {
       await createUser({
         variables: { input: { email: email.trim(), password, displayName: displayName.trim() || null, isAdmin } },
@@ -322,12 +337,12 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
       setDisplayName("");
       setPassword("");
       setIsAdmin(false);
-      setNotice({ kind: "status", text: "User created." });
+      onNotice("status", "User created.");
       onCreated();
       emailRef.current?.focus();
     } catch (failure) {
       // The server's messages name the field and the rule ("password must be at least 12 characters.").
-      setNotice({ kind: "alert", text: describeError(failure).message });
+      onNotice("alert", describeError(failure).message);
     }
   }
 
@@ -374,16 +389,7 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
           Create user
         </button>
       </div>
-      {notice?.kind === "status" ? (
-        <p role="status" className="message message-ok">
-          {notice.text}
-        </p>
-      ) : null}
-      {notice?.kind === "alert" ? (
-        <p role="alert" className="message message-error">
-          {notice.text}
-        </p>
-      ) : null}
+      {notice ? <NoticeMessage notice={notice} /> : null}
     </form>
   );
 }
