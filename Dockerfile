@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
-# Builds exactly what `npm start` runs: `npm run build` (tsc -p tsconfig.build.json),
-# then `node dist/src/main.js`. Checked by test/deploy/docker-compose.test.ts.
+# Builds exactly what `npm start` runs: `npm run build` (tsc -p tsconfig.build.json, then the web
+# pages with Vite into dist/web), then `node dist/src/main.js`. Checked by test/deploy/docker-compose.test.ts.
+# Vite is a dev dependency: the pages are built here, in the builder, and reach the runtime inside dist/.
 # The admin CLI is compiled too (no ts-node in this image): `node dist/src/cli/main.js <command>`,
 # e.g. `docker compose exec app node dist/src/cli/main.js list-keys` (test/cli/compiled-cli.test.ts).
 
@@ -20,10 +21,11 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src/ ./src/
 COPY scripts/ ./scripts/
 COPY ormconfig.ts schema.graphql ./
+COPY web/ ./web/
 RUN npm run build \
  && npm prune --omit=dev
 
-# ---- runtime: production dependencies and compiled output only ----
+# ---- runtime: production dependencies and compiled output only (dist/src, and the pages in dist/web) ----
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app

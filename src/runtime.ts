@@ -16,6 +16,8 @@ export interface RuntimeOptions {
   bcryptCost?: number;
   /** The HTTP app's clock (see AppDependencies.clock); default Date.now. */
   clock?: () => number;
+  /** The built pages' folder (see AppDependencies.webDir); default config.webDir, else dist/web. */
+  webDir?: string;
 }
 
 /** The one place that assembles the service, for the server, the admin CLI, the benchmarks and the tests. */
@@ -44,7 +46,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     async serve() {
       if (app) throw new Error("the runtime already serves");
       await services.start();
-      app = await createApp({ config, dataSource, logger, services, clock: options.clock });
+      app = await createApp({ config, dataSource, logger, services, clock: options.clock, webDir: options.webDir });
       return app;
     },
     stop() {

@@ -11,6 +11,11 @@ export interface HttpConfig {
   authRealm: string;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /**
+   * The built web pages (index.html and assets/), read once at startup. Unset: `dist/web` under
+   * the package root (http/static-pages.ts finds it from its own location).
+   */
+  webDir?: string;
 }
 
 export function readHttpConfig(env: EnvReader): HttpConfig {
@@ -21,6 +26,7 @@ export function readHttpConfig(env: EnvReader): HttpConfig {
     introspection: env.boolean("INTROSPECTION", env.env.NODE_ENV !== "production"),
     authRealm: env.text("AUTH_REALM") || "External Tool Access",
     metricsToken: env.env.METRICS_TOKEN || undefined,
+    webDir: env.text("WEB_DIR") || undefined,
   };
   if (config.metricsToken !== undefined && config.metricsToken.length < 16) env.problem("METRICS_TOKEN must be at least 16 characters"); // never echo the value
   if (/["\\\r\n]/.test(config.authRealm)) env.problem("AUTH_REALM must not contain quotes, backslashes or line breaks");

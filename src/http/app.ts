@@ -23,6 +23,7 @@ import { OperationNames } from "./operation-names";
 import { baseHeaders } from "./responses";
 import { createRouter } from "./router";
 import { createHttpServer } from "./server";
+import { createStaticPages } from "./static-pages";
 
 export interface AppDependencies {
   config: Config;
@@ -34,6 +35,8 @@ export interface AppDependencies {
   metrics?: Metrics;
   /** Milliseconds since the epoch for the brute-force throttle's windows; tests move it by hand. Default Date.now. */
   clock?: () => number;
+  /** The built pages' folder; default config.webDir, else dist/web under the package root. */
+  webDir?: string;
 }
 
 export interface App {
@@ -45,8 +48,8 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** The HTTP face of the services: authentication, GraphQL, health and metrics routes, one node:http server. */
-export async function createApp({ config, dataSource, logger, services, metrics: injected, clock }: AppDependencies): Promise<App> {
+/** The HTTP face of the services: authentication, GraphQL, health and metrics routes, the web pages, one node:http server. */
+export async function createApp({ config, dataSource, logger, services, metrics: injected, clock, webDir }: AppDependencies): Promise<App> {
   const { security } = config;
   const metrics = injected ?? new Metrics({ countActiveKeys: () => services.apiKeys.countActive(), lastUsed: services.lastUsed, logger });
   services.passwords.prepare();
@@ -86,8 +89,10 @@ export async function createApp({ config, dataSource, logger, services, metrics:
     maxResponseBytes: security.graphql.maxResponseBytes,
     authRealm: config.authRealm,
   });
+  const pages = await createStaticPages({ directory: webDir ?? config.webDir, logger });
   const router = createRouter({
     graphql,
+    pages,
     healthz: handleHealth,
     readyz: createReadinessCheck(dataSource),
     metricsRoute: createMetricsRoute(metrics.registry, config.metricsToken),

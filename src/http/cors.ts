@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 const ALLOWED_METHODS = "GET, POST, OPTIONS";
-const ALLOWED_HEADERS = "Authorization, Content-Type, apikey, Apollo-Require-Preflight, X-Apollo-Operation-Name";
+const ALLOWED_HEADERS = "Authorization, Content-Type, apikey, Apollo-Require-Preflight, X-Apollo-Operation-Name, X-Requested-With";
 
 /**
  * CORS with a safe default: no CORS_ORIGINS means no Access-Control-Allow-Origin at all, so

@@ -74,7 +74,8 @@ export function createGraphQLHandler({ apollo, gate, cookiePolicy, operations, m
       log.reason = auth.reason;
       audit.noteAuthFailure({ reason: auth.reason, method: auth.method, ip: log.clientIp, userId: auth.account?.userId, email: auth.account?.email });
       // An ended session's cookie is cleared so the browser stops sending it; and no Basic challenge to a browser.
-      return sendJsonText(res, 401, refusalBody(auth.reason, auth.mistake), headers, credentials.kind === "session" ? ["set-cookie", clearedSessionCookie(req, cookiePolicy)] : challenge);
+      const extra = credentials.kind === "session" ? ["set-cookie", clearedSessionCookie(req, cookiePolicy)] : fromPageScript(req) ? [] : challenge;
+      return sendJsonText(res, 401, refusalBody(auth.reason, auth.mistake), headers, extra);
     }
     log.identity = auth.identity;
 
@@ -89,7 +90,7 @@ export function createGraphQLHandler({ apollo, gate, cookiePolicy, operations, m
       context: async () => context,
     });
     for (const line of cookies.setCookies) headers.push("set-cookie", line);
-    if (response.status === 401 && !cookies.touched && credentials.kind !== "session") response.headers.set(challenge[0], challenge[1]);
+    if (response.status === 401 && !cookies.touched && credentials.kind !== "session" && !fromPageScript(req)) response.headers.set(challenge[0], challenge[1]);
     // Without credentials, the only refusal is MISSING: counted now that the operation decided.
     if (credentials.kind === "none") metrics.observeAnonymous(response.status === 401);
     if (hasUnavailableError(response)) response.status = 503;
@@ -100,6 +101,22 @@ export function createGraphQLHandler({ apollo, gate, cookiePolicy, operations, m
     }
     await writeGraphQLResponse(res, response, headers);
   };
+}
+
+/**
+ * A request made by a page's script (fetch or XMLHttpRequest), not by a script or a navigation:
+ * its 401 carries no Basic challenge, which would open the browser's own login dialog over the
+ * page. The pages send `X-Requested-With: XMLHttpRequest`. Browsers also mark every request to a
+ * secure origin (https, localhost) with `Sec-Fetch-Mode` (cors, same-origin, no-cors…; `navigate`
+ * when the user opens the URL itself) and always with `Sec-Fetch-Site` beside it; Node's fetch
+ * sends `Sec-Fetch-Mode: cors` alone, and such a script keeps its challenge.
+ * Read only on the way to a 401.
+ */
+function fromPageScript(req: IncomingMessage): boolean {
+  const requestedWith = req.headers["x-requested-with"];
+  if (typeof requestedWith === "string" && requestedWith.toLowerCase() === "xmlhttprequest") return true;
+  const mode = req.headers["sec-fetch-mode"];
+  return typeof mode === "string" && mode !== "navigate" && req.headers["sec-fetch-site"] !== undefined;
 }
 
 function apolloHeaders(req: IncomingMessage): HeaderMap {

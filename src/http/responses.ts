@@ -17,12 +17,30 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * Node validates and serialises each header of each response: sent on JSON too, these three cost
  * about 1.2k instructions apiece per request and protected nothing.
  */
-const DOCUMENT_HEADERS: readonly string[] = ["x-frame-options", "DENY", "referrer-policy", "no-referrer", "cross-origin-opener-policy", "same-origin"];
+export const DOCUMENT_HEADERS: readonly string[] = ["x-frame-options", "DENY", "referrer-policy", "no-referrer", "cross-origin-opener-policy", "same-origin"];
 
 /** The security headers of every response, as a flat [name, value, …] list for writeHead. */
 export function baseHeaders(introspection: boolean): readonly string[] {
   const csp = introspection ? "frame-ancestors 'none'" : "default-src 'none'; frame-ancestors 'none'";
   return [...Object.entries(SECURITY_HEADERS).flat(), "content-security-policy", csp];
+}
+
+/**
+ * A copy of a flat [name, value, …] header list with the named headers' values replaced (names in
+ * lower case, as this server writes them); headers not in the list are appended.
+ */
+export function withHeaders(headers: readonly string[], replacements: Readonly<Record<string, string>>): string[] {
+  const result: string[] = [];
+  const replaced = new Set<string>();
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    if (Object.hasOwn(replacements, name)) {
+      if (!replaced.has(name)) result.push(name, replacements[name]);
+      replaced.add(name);
+    } else result.push(name, headers[i + 1]);
+  }
+  for (const [name, value] of Object.entries(replacements)) if (!replaced.has(name)) result.push(name, value);
+  return result;
 }
 
 /** `headers`: the response's common headers (security, request id, CORS); `extra`: this answer's own. */

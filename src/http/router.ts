@@ -10,8 +10,12 @@ import { clientIp } from "./client-ip";
 import { applyCors } from "./cors";
 import type { GraphQLHandler } from "./graphql-handler";
 import { sendError } from "./responses";
+import { ASSET_PREFIX, PAGE_PATHS, type StaticPages } from "./static-pages";
 
-/** Every path the server answers; anything else is 404 (and counted as route "other"). */
+/**
+ * The API's paths, each its own metrics route label. The pages answer too: PAGE_PATHS (label
+ * "page") and /assets/… (label "asset"); anything else is 404 (label "other").
+ */
 export const KNOWN_ROUTES: ReadonlySet<string> = new Set(["/graphql", "/healthz", "/readyz", "/metrics"]);
 
 type Route = (req: IncomingMessage, res: ServerResponse, headers: string[]) => Promise<void>;
@@ -21,6 +25,8 @@ export interface RouterOptions {
   healthz: Route;
   readyz: Route;
   metricsRoute: Route;
+  /** The web pages and their assets (./static-pages.ts). */
+  pages: Pick<StaticPages, "page" | "asset">;
   /** Security headers every response carries (responses.ts baseHeaders). */
   baseHeaders: readonly string[];
   security: Pick<SecurityConfig, "trustProxy" | "corsOrigins">;
@@ -33,7 +39,7 @@ const NOT_FOUND = new NotFoundError("Not found. The GraphQL endpoint is /graphql
 
 /** node:http's request listener: CORS, the route, then one access line and one metrics sample per request. */
 export function createRouter(options: RouterOptions): RequestListener {
-  const { graphql, healthz, readyz, metricsRoute, baseHeaders, security, accessLog, metrics, logger } = options;
+  const { graphql, healthz, readyz, metricsRoute, pages, baseHeaders, security, accessLog, metrics, logger } = options;
   return (req, res) => {
     const started = process.hrtime.bigint();
     const log: RequestLog = { requestId: randomUUID(), clientIp: clientIp(req, security.trustProxy), identity: null, operation: null };
@@ -62,8 +68,13 @@ export function createRouter(options: RouterOptions): RequestListener {
       case "/metrics":
         handled = metricsRoute(req, res, headers);
         break;
-      default:
-        handled = Promise.resolve(sendError(res, NOT_FOUND, headers));
+      default: {
+        // After the API's cases, so /graphql's request pays nothing for the pages.
+        const { pathname } = target;
+        if (PAGE_PATHS.has(pathname)) handled = pages.page(req, res, headers);
+        else if (pathname.startsWith(ASSET_PREFIX)) handled = pages.asset(req, res, pathname, headers);
+        else handled = Promise.resolve(sendError(res, NOT_FOUND, headers));
+      }
     }
     // One reaction per request, not a catch() and a finally() (two more promises on the hot path).
     handled.then(done, (error: unknown) => {
@@ -82,7 +93,7 @@ function finish(req: IncomingMessage, res: ServerResponse, log: RequestLog, dura
   // Only an authenticated request names an operation label: anonymous requests with made-up
   // names would otherwise fill every label there is.
   const operation = log.identity ? (log.operation?.name ?? undefined) : undefined;
-  metrics.observeRequest(path && KNOWN_ROUTES.has(path) ? path : "other", operation, res.statusCode, durationMs / 1000);
+  metrics.observeRequest(routeLabel(path), operation, res.statusCode, durationMs / 1000);
   accessLog({
     requestId: log.requestId,
     method: req.method,
@@ -99,6 +110,14 @@ function finish(req: IncomingMessage, res: ServerResponse, log: RequestLog, dura
     operationType: log.operation?.type,
     throttled: log.throttled,
   });
+}
+
+/** The metrics route label of a raw path: bounded to the API's paths, "page", "asset" and "other". */
+export function routeLabel(path: string | undefined): string {
+  if (path === undefined) return "other";
+  if (KNOWN_ROUTES.has(path)) return path;
+  if (PAGE_PATHS.has(path)) return "page";
+  return path.startsWith(ASSET_PREFIX) ? "asset" : "other";
 }
 
 /** A request whose handler threw: 503 for an unreachable database, else 500; never the error itself. */

@@ -23,6 +23,12 @@ describe("configuration", () => {
     });
   });
 
+  test("WEB_DIR names the built pages' folder; unset leaves the default (dist/web) to the static route", () => {
+    expect(loadConfig({ WEB_DIR: "/srv/xta/web" }).webDir).toBe("/srv/xta/web");
+    expect(loadConfig({}).webDir).toBeUndefined();
+    expect(loadConfig({ WEB_DIR: "" }).webDir).toBeUndefined();
+  });
+
   test("production turns introspection off unless asked", () => {
     expect(loadConfig({ NODE_ENV: "production" }).introspection).toBe(false);
     expect(loadConfig({ NODE_ENV: "production", INTROSPECTION: "true" }).introspection).toBe(true);

@@ -198,6 +198,17 @@ async function ignoredBy(relPath: string): Promise<string[]> {
   return patterns.filter((pattern) => prefixes.some((prefix) => globToRegExp(normalize(pattern)).test(prefix)));
 }
 
+/** Every file under a folder of the project (relative, / separated), node_modules left out. */
+async function filesUnder(folder: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await fs.readdir(path.join(ROOT, folder), { withFileTypes: true })) {
+    const relPath = `${folder}/${entry.name}`;
+    if (entry.isDirectory() && entry.name !== "node_modules") files.push(...(await filesUnder(relPath)));
+    else if (entry.isFile()) files.push(relPath);
+  }
+  return files;
+}
+
 /** The extends chain of a tsconfig (relative paths), e.g. tsconfig.build.json -> tsconfig.json. */
 function tsconfigChain(file: string): string[] {
   const chain: string[] = [];
@@ -375,6 +386,37 @@ describe("deployment files", () => {
     const healthcheck = directives("HEALTHCHECK").pop() ?? "";
     expect(healthcheck).toContain("http://127.0.0.1:4000/healthz");
     expect(healthcheck).toMatch(/CMD \[?"?node\b/);
+  });
+
+  test("the Dockerfile builds the pages too: web/ reaches the builder before npm run build, dist/web the runtime", async () => {
+    const pkg = JSON.parse(await fs.readFile(path.join(ROOT, "package.json"), "utf8"));
+    expect(pkg.scripts.build).toMatch(/\bnpm run build:web\b/);
+    expect(pkg.scripts["build:web"]).toMatch(/\bvite build --config web\/vite\.config\.ts\b/);
+    const { builder, runtime } = await dockerfile();
+    const buildIndex = builder.instructions.findIndex((i) => i.keyword === "RUN" && /\bnpm run build\b/.test(i.args));
+    const buildWorkdir = builder.instructions[buildIndex].workdir;
+    const copies = builder.instructions
+      .slice(0, buildIndex)
+      .filter((i) => i.keyword === "COPY" || i.keyword === "ADD")
+      .map(parseCopy)
+      .filter((c) => c.from === undefined);
+    const webFiles = await filesUnder("web");
+    expect(webFiles).toEqual(expect.arrayContaining(["web/index.html", "web/vite.config.ts"]));
+    const missing: string[] = [];
+    for (const relPath of webFiles) {
+      const landed = await landingPlace(relPath, copies);
+      if (landed !== path.posix.join(buildWorkdir, relPath)) missing.push(`${relPath} (lands at ${landed ?? "nowhere"})`);
+      const ignored = await ignoredBy(relPath);
+      if (ignored.length) missing.push(`${relPath} (excluded by .dockerignore: ${ignored.join(", ")})`);
+    }
+    expect(missing).toEqual([]);
+    // The runtime takes the builder's whole dist/, so dist/web (where the server looks by default) comes along.
+    const runtimeWorkdir = runtime.instructions.find((i) => i.keyword === "CMD")!.workdir;
+    const distCopy = runtime.instructions
+      .filter((i) => i.keyword === "COPY")
+      .map(parseCopy)
+      .find((c) => c.from === builder.name && c.sources.some((s) => path.posix.resolve(buildWorkdir, s) === path.posix.join(buildWorkdir, "dist")));
+    expect(distCopy && path.posix.resolve(distCopy.workdir, distCopy.dest)).toBe(path.posix.join(runtimeWorkdir, "dist"));
   });
 
   test("the Dockerfile's CMD runs a file the TypeScript build really produces", async () => {

@@ -1,0 +1,65 @@
+import { type ReactNode, useEffect, useId, useRef } from "react";
+
+export interface DialogProps {
+  title: string;
+  /** "alertdialog" for confirmations of something that cannot be undone. */
+  role?: "dialog" | "alertdialog";
+  /** Escape, or a Cancel/Done button calling it. The dialog is closed by unmounting it. */
+  onClose: () => void;
+  children: ReactNode;
+  /** Text under the title, read with it (aria-describedby). */
+  description?: ReactNode;
+  className?: string;
+}
+
+/**
+ * A modal dialog on the native <dialog> element: showModal() makes the rest of the page inert
+ * (focus stays inside), Escape closes it, and focus goes back to the element that opened it.
+ * Render it only while open: `{open && <Dialog …/>}`.
+ */
+export function Dialog({ title, role = "dialog", onClose, children, description, className }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const descriptionId = useId();
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (!dialog.open) dialog.showModal();
+    // Escape: the browser fires "cancel"; the owner decides (it unmounts the dialog).
+    const cancel = (event: Event) => {
+      event.preventDefault();
+      onCloseRef.current();
+    };
+    dialog.addEventListener("cancel", cancel);
+    return () => {
+      dialog.removeEventListener("cancel", cancel);
+      if (dialog.open) dialog.close();
+      if (opener && opener.isConnected) opener.focus();
+    };
+  }, []);
+
+  return (
+    <dialog
+      ref={ref}
+      role={role}
+      aria-modal="true"
+      aria-labelledby={titleId}
+      aria-describedby={description ? descriptionId : undefined}
+      className={className ? `dialog ${className}` : "dialog"}
+    >
+      <h2 id={titleId} className="dialog-title">
+        {title}
+      </h2>
+      {description && (
+        <div id={descriptionId} className="dialog-description">
+          {description}
+        </div>
+      )}
+      {children}
+    </dialog>
+  );
+}

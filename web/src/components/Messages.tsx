@@ -1,0 +1,38 @@
+import type { ReactNode } from "react";
+import { describeError } from "../errors";
+
+/** A failure, announced at once (role=alert). The server's GraphQL messages are user-safe. */
+export function ErrorAlert({ error, prefix }: { error: unknown; prefix?: string }) {
+  if (!error) return null;
+  const { message } = describeError(error);
+  return (
+    <p role="alert" className="message message-error">
+      {prefix ? `${prefix}${message}` : message}
+    </p>
+  );
+}
+
+export function Alert({ children }: { children: ReactNode }) {
+  return (
+    <p role="alert" className="message message-error">
+      {children}
+    </p>
+  );
+}
+
+/** A success, announced politely. Keep the element mounted and change its text where possible. */
+export function Status({ children }: { children: ReactNode }) {
+  return (
+    <p role="status" className="message message-ok">
+      {children}
+    </p>
+  );
+}
+
+export function Loading({ what = "Loading…" }: { what?: string }) {
+  return (
+    <p className="loading" aria-live="polite">
+      {what}
+    </p>
+  );
+}

@@ -1,0 +1,3 @@
+export function AccessPage() {
+  return <h1>External Tool Access</h1>;
+}
