@@ -62,7 +62,7 @@ function SignedInPages({ pathname }: { pathname: string }) {
   else content = <route.page />;
 
   return (
-    <MeContext.Provider value={{ me, passwordChangeRequired: mustChangePassword }}>
+    <MeContext.Provider value={{ me, passwordChangeRequired: mustChangePassword, refresh: state.refresh }}>
       <Layout me={me} restricted={mustChangePassword}>
         {content}
       </Layout>

@@ -31,9 +31,13 @@ export type MeState =
   | { status: "signed-out" }
   | { status: "error"; error: unknown; retry: () => void };
 
-/** The signed-in user, from the `me` query (cached after login). */
-export function useMe(): MeState {
+/** The signed-in user, from the `me` query (cached after login); refresh() asks the server again. */
+export function useMe(): MeState & { refresh: () => Promise<unknown> } {
   const { data, error, loading, refetch } = useQuery(ME_QUERY, { fetchPolicy: "cache-first" });
+  return { ...meState(data, error, loading, refetch), refresh: () => refetch().catch(() => undefined) };
+}
+
+function meState(data: { me: Me } | undefined, error: unknown, loading: boolean, refetch: () => Promise<unknown>): MeState {
   if (data?.me) return data.me.passwordChangeRequired ? { status: "password-change-required", me: data.me } : { status: "signed-in", me: data.me };
   if (error) {
     if (isUnauthenticated(error)) return { status: "signed-out" };
@@ -49,8 +53,15 @@ export function displayNameOf(me: Me | null): string {
 }
 
 /** The user the layout was rendered for; pages below the layout read it from here. */
-export const MeContext = createContext<{ me: Me | null; passwordChangeRequired: boolean }>({ me: null, passwordChangeRequired: false });
+export interface CurrentUser {
+  me: Me | null;
+  passwordChangeRequired: boolean;
+  /** Reads `me` again (after a password change, say). */
+  refresh: () => Promise<unknown>;
+}
 
-export function useCurrentUser(): { me: Me | null; passwordChangeRequired: boolean } {
+export const MeContext = createContext<CurrentUser>({ me: null, passwordChangeRequired: false, refresh: async () => undefined });
+
+export function useCurrentUser(): CurrentUser {
   return useContext(MeContext);
 }

@@ -15,7 +15,8 @@ export interface DialogProps {
 /**
  * A modal dialog on the native <dialog> element: showModal() makes the rest of the page inert
  * (focus stays inside), Escape closes it, and focus goes back to the element that opened it.
- * Render it only while open: `{open && <Dialog …/>}`.
+ * Render it only while open: `{open && <Dialog …/>}`. Mark the element to focus first with
+ * `data-autofocus` (else the first focusable one).
  */
 export function Dialog({ title, role = "dialog", onClose, children, description, className }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -29,6 +30,8 @@ export function Dialog({ title, role = "dialog", onClose, children, description,
     if (!dialog) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!dialog.open) dialog.showModal();
+    // showModal() focuses the first focusable element; a dialog may name a safer one (Cancel).
+    dialog.querySelector<HTMLElement>("[data-autofocus]")?.focus();
     // Escape: the browser fires "cancel"; the owner decides (it unmounts the dialog).
     const cancel = (event: Event) => {
       event.preventDefault();
@@ -38,7 +41,9 @@ export function Dialog({ title, role = "dialog", onClose, children, description,
     return () => {
       dialog.removeEventListener("cancel", cancel);
       if (dialog.open) dialog.close();
+      // The opener may be gone (the row of a deleted key): then the page's main region.
       if (opener && opener.isConnected) opener.focus();
+      else document.getElementById("main")?.focus();
     };
   }, []);
 
