@@ -222,9 +222,13 @@ function startsAfter(start: Bound, value: string, ascending: boolean): boolean {
   return ascending ? start.value > value : start.value < value;
 }
 
-export function orderClause(plan: ListPlan): string {
+/**
+ * In the NULL segment the column is one value: ordered by id alone, which MariaDB reads off the
+ * index (ordered by the NULL column too, it sorted the segment).
+ */
+export function orderClause(plan: ListPlan, segment: Segment): string {
   const { column, direction } = plan.spec;
-  return `k.${column} ${direction}, k.id ${direction}`;
+  return segment.nulls ? `k.id ${direction}` : `k.${column} ${direction}, k.id ${direction}`;
 }
 
 /** Reads the planned index, by name: SQLite refuses to run a statement its index cannot serve. */

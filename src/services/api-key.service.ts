@@ -65,6 +65,9 @@ export interface GeneratedKeyResult {
 export const MAX_ROTATION_OVERLAP_SECONDS = 30 * 24 * 3600;
 
 export class ApiKeyService {
+  /** The key lists' bound on rows examined per segment of a page (tests lower it to reach it with few keys). */
+  readonly listing = { maxRowsExamined: MAX_ROWS_EXAMINED_PER_PAGE };
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly settings: SettingsService,
@@ -349,20 +352,20 @@ export class ApiKeyService {
 
   /**
    * Up to first + 1 rows after `from`, segment by segment. With conditions the index cannot serve,
-   * each segment first finds the row MAX_ROWS_EXAMINED_PER_PAGE rows on (an index-only read) and
+   * each segment first finds the row `listing.maxRowsExamined` rows on (an index-only read) and
    * reads no further: if the page is not full by then, the scan stops there (`stoppedAt`).
    */
   private async readPage(plan: ListPlan, from: Position | null, first: number): Promise<{ rows: Row[]; stoppedAt: Position | null }> {
     const hint = indexHint(plan, this.dataSource.options.type === "mysql");
-    const order = orderClause(plan);
     const rows: Row[] = [];
     const where = (sql: Sql) => (sql.conditions.length ? `WHERE ${sql.conditions.join(" AND ")}` : "");
     for (const segment of segmentsFrom(plan, from)) {
+      const order = orderClause(plan, segment);
       let through: Position | null = null;
       if (plan.residual.conditions.length) {
         const range = seek(plan, segment, from);
         const horizon: Row[] = await this.dataSource.query(
-          `SELECT k.${plan.spec.column} AS ${plan.spec.column}, k.id AS id FROM api_keys k ${hint} ${where(range)} ORDER BY ${order} LIMIT 1 OFFSET ${MAX_ROWS_EXAMINED_PER_PAGE - 1}`,
+          `SELECT k.${plan.spec.column} AS ${plan.spec.column}, k.id AS id FROM api_keys k ${hint} ${where(range)} ORDER BY ${order} LIMIT 1 OFFSET ${this.listing.maxRowsExamined - 1}`,
           range.params,
         );
         through = horizon[0] ? positionOf(horizon[0], plan.spec.column) : null;
