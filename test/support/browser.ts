@@ -57,6 +57,7 @@ export interface InPage {
   document: {
     documentElement: { scrollWidth: number };
     activeElement: unknown;
+    body: unknown;
     addEventListener(type: "securitypolicyviolation", listener: (event: { violatedDirective: string; blockedURI: string }) => void): void;
   };
   innerWidth: number;
@@ -147,15 +148,19 @@ export function useBrowser(env: Record<string, string> = {}, setup: { keysEnable
 /**
  * Chromium logs a failed fetch's status as a console error ("Failed to load resource: … 401"):
  * the pages receive 401/403/429 on purpose in these flows, so only those lines are let through.
+ * The browser also asks for /favicon.ico by itself, which the service does not serve (404).
  */
 const EXPECTED_CONSOLE = /^Failed to load resource: the server responded with a status of (401|403|429)\b/;
+const EXPECTED_MISSING = /\/favicon\.ico$/;
 
 function watch(page: Page, problems: string[], unauthorized: BrowserHarness["unauthorized"]): void {
   page.on("console", (message) => {
     if (message.type() !== "error") return;
     const text = message.text();
     if (EXPECTED_CONSOLE.test(text)) return;
-    problems.push(`console error on ${page.url()}: ${text}`);
+    const source = message.location().url;
+    if (EXPECTED_MISSING.test(source) && text.includes("404")) return;
+    problems.push(`console error on ${page.url()}: ${text}${source ? ` (${source})` : ""}`);
   });
   page.on("pageerror", (error) => problems.push(`uncaught error on ${page.url()}: ${error.message}`));
   page.on("response", (response) => {

@@ -1,7 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { viaKey } from "../support/app";
 import { describeInBrowser, escapeRegExp, focused, horizontalOverflow, type InPage, type InPageNode, logIn, logOut, PHONE, screenshot, useBrowser } from "../support/browser";
@@ -15,6 +16,7 @@ import { findTool } from "../support/tools";
  */
 const harness = useBrowser();
 
+const run = promisify(execFile);
 const curl = findTool([["curl"]]);
 const curlNotice = curl === undefined && process.env.CI !== "true";
 if (curlNotice) console.warn("access.browser.test.ts: the .netrc steps are skipped: curl not found (apt-get install curl); under CI=true they fail instead.");
@@ -27,17 +29,19 @@ async function statusWithKey(key: string): Promise<{ status: number; email?: str
   return { status: result.status, email: result.body.data?.me?.email };
 }
 
-/** curl --netrc-file with the recipe the page shows (host = this server's): the HTTP status. */
-function statusWithNetrc(key: string): number | undefined {
+/**
+ * curl --netrc-file with the recipe the page shows (host = this server's): the HTTP status. Run
+ * asynchronously: the server under test lives in this process and must keep answering.
+ */
+async function statusWithNetrc(key: string): Promise<number | undefined> {
   if (curlNotice) return undefined;
   const { origin } = harness();
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "xta-netrc-"));
   const netrc = path.join(folder, "netrc");
   try {
     fs.writeFileSync(netrc, `machine ${new URL(origin).hostname}\nlogin apikey\npassword ${key}\n`, { mode: 0o600 });
-    const result = spawnSync(curl?.[0] ?? "curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--netrc-file", netrc, "-X", "POST", "-H", "content-type: application/json", "--data", JSON.stringify({ query: ME }), `${origin}/graphql`], { encoding: "utf8", timeout: 15_000 });
-    if (result.status !== 0) throw new Error(`curl failed: ${result.error?.message ?? result.stderr}`);
-    return Number(result.stdout);
+    const { stdout } = await run(curl?.[0] ?? "curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--netrc-file", netrc, "-X", "POST", "-H", "content-type: application/json", "--data", JSON.stringify({ query: ME }), `${origin}/graphql`], { timeout: 15_000 });
+    return Number(stdout);
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }
@@ -72,11 +76,23 @@ describeInBrowser("External Tool Access (Chromium)", () => {
     await page.keyboard.press("Enter");
     const dialog = page.getByRole("dialog", { name: "Generate API Key" });
     await dialog.waitFor();
-    // Tab around the dialog: the focus never leaves it.
+    // Tab around the dialog: the focus never reaches the page behind it. (A native modal dialog
+    // lets Tab pass from its last control to the browser's own UI, where no page element has the
+    // focus, and back: that is not the page.)
+    const where: string[] = [];
     for (let step = 0; step < 8; step++) {
       await page.keyboard.press("Tab");
-      expect(await dialog.evaluate((element) => (element as unknown as InPageNode).contains((globalThis as unknown as InPage).document.activeElement))).toBe(true);
+      where.push(
+        await dialog.evaluate((element) => {
+          const { document } = globalThis as unknown as InPage;
+          const active = document.activeElement;
+          if ((element as unknown as InPageNode).contains(active)) return "dialog";
+          return active === null || active === document.body ? "browser" : "page";
+        }),
+      );
     }
+    expect(where).not.toContain("page");
+    expect(where.filter((place) => place === "dialog").length).toBeGreaterThanOrEqual(4);
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
     await focused(opener, "the Generate API Key button");
@@ -103,7 +119,7 @@ describeInBrowser("External Tool Access (Chromium)", () => {
     await screenshot(page, "access-generate", [shown]);
 
     expect(await statusWithKey(await readClipboard(page))).toEqual({ status: 200, email: alice.email });
-    const netrc = statusWithNetrc(key);
+    const netrc = await statusWithNetrc(key);
     if (netrc !== undefined) expect(netrc).toBe(200);
 
     await dialog.getByRole("button", { name: "Done" }).click();
@@ -123,7 +139,7 @@ describeInBrowser("External Tool Access (Chromium)", () => {
     await row.waitFor({ state: "detached" });
     await page.getByText("You have no API keys yet.").waitFor();
     expect((await statusWithKey(key)).status).toBe(401);
-    const netrc = statusWithNetrc(key);
+    const netrc = await statusWithNetrc(key);
     if (netrc !== undefined) expect(netrc).toBe(401);
   });
 
