@@ -37,9 +37,28 @@ export function Dialog({ title, role = "dialog", onClose, children, description,
       event.preventDefault();
       onCloseRef.current();
     };
+    // A modal <dialog> keeps focus off the page, but Tab past the last control would leave for the
+    // browser's own UI: wrap around inside instead.
+    const wrapTab = (event: KeyboardEvent) => {
+      if (event.key !== "Tab") return;
+      const focusable = focusableIn(dialog);
+      if (focusable.length === 0) return;
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      const active = document.activeElement;
+      if (event.shiftKey && (active === first || !dialog.contains(active))) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && (active === last || !dialog.contains(active))) {
+        event.preventDefault();
+        first.focus();
+      }
+    };
     dialog.addEventListener("cancel", cancel);
+    dialog.addEventListener("keydown", wrapTab);
     return () => {
       dialog.removeEventListener("cancel", cancel);
+      dialog.removeEventListener("keydown", wrapTab);
       if (dialog.open) dialog.close();
       // The opener may be gone (the row of a deleted key): then the page's main region.
       if (opener && opener.isConnected) opener.focus();
@@ -67,4 +86,10 @@ export function Dialog({ title, role = "dialog", onClose, children, description,
       {children}
     </dialog>
   );
+}
+
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+function focusableIn(root: HTMLElement): HTMLElement[] {
+  return Array.from(root.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((element) => !element.hidden && element.getClientRects().length > 0);
 }

@@ -69,7 +69,7 @@ export function AccountPage() {
 }
 
 function ChangePassword() {
-  const { passwordChangeRequired, refresh } = useCurrentUser();
+  const { me, passwordChangeRequired, refresh } = useCurrentUser();
   const [change, { loading }] = useMutation(CHANGE_MY_PASSWORD);
   const [currentPassword, setCurrentPassword] = useState("");
   const [newPassword, setNewPassword] = useState("");
@@ -100,6 +100,8 @@ function ChangePassword() {
     <section aria-labelledby="change-password-heading">
       <h2 id="change-password-heading">Change password</h2>
       <form className="form" onSubmit={(event) => void submit(event)} aria-labelledby="change-password-heading">
+        {/* For password managers: which account the new password belongs to. */}
+        <input type="text" name="username" autoComplete="username" value={me?.email ?? ""} readOnly hidden />
         <div className="field">
           <label htmlFor={ids.current}>Current password</label>
           <input
