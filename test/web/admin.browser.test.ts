@@ -118,8 +118,10 @@ describeInBrowser("admin pages (Chromium)", () => {
     await page.goto("/admin/users");
     await page.getByRole("heading", { level: 1, name: "Users" }).waitFor();
     const users = page.getByRole("table", { name: "Users" });
-    await users.getByRole("row").filter({ hasText: alice.email }).waitFor();
-    await users.getByRole("row").filter({ hasText: "admin@example.org" }).waitFor();
+    // Cells after the email (the row header): Name, Admin, Active, Keys, Last activity.
+    const keysOf = (email: string) => users.getByRole("row").filter({ hasText: email }).getByRole("cell").nth(3).innerText();
+    expect((await keysOf("admin@example.org")).trim()).toBe("1"); // the 30-day key just made
+    expect((await keysOf(alice.email)).trim()).toBe("0");
     await page.getByRole("button", { name: `Reset password for ${alice.email}` }).waitFor();
     await screenshot(page, "users");
   });
