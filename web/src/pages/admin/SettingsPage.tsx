@@ -148,7 +148,8 @@ export function SettingsPage() {
           </div>
 
           <div className="actions">
-            <button type="submit" className="primary" disabled={saving}>
+            {/* Not disabled while saving: the button keeps the keyboard focus; submit() ignores a second press. */}
+            <button type="submit" className="primary" aria-busy={saving || undefined}>
               Save
             </button>
           </div>

@@ -1,7 +1,7 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { type FormEvent, useEffect, useId, useRef, useState } from "react";
-import { CopyButton } from "../../components/CopyButton";
 import { Dialog } from "../../components/Dialog";
+import { SecretField } from "../../components/Secret";
 import { describeError } from "../../errors";
 import { DateTime } from "../../components/DateTime";
 import { useCurrentUser } from "../../me";
@@ -273,20 +273,15 @@ export function UsersPage() {
 }
 
 function OneTimePassword({ email, password, onDone }: { email: string; password: string; onDone: () => void }) {
-  const fieldId = useId();
   return (
     <>
       <p>
         Give this password to {email} over a channel you trust. It works once: at the next login they must choose a new
         password. Their login sessions have ended; their API keys keep working.
       </p>
-      <div className="field">
-        <label htmlFor={fieldId}>One-time password</label>
-        <input id={fieldId} type="text" readOnly value={password} className="secret" autoComplete="off" spellCheck={false} onFocus={(event) => event.currentTarget.select()} />
-      </div>
+      <SecretField label="One-time password" value={password} />
       <p className="warning">This password will not be shown again.</p>
       <div className="actions">
-        <CopyButton text={password} sourceId={fieldId} />
         <button type="button" className="primary" onClick={onDone}>
           Done
         </button>
