@@ -39,9 +39,10 @@ export interface ApiKeyFilterInput {
 
 /**
  * Rows of the order's index a page reads at most per segment when a filter is not served by that
- * index (about 5–10 ms on either database at 1,000,000 keys on 2 shared cores).
+ * index: a few milliseconds on either database (5,000 took MariaDB about 40 ms on 2 shared cores).
+ * A filter that matches at least 1 key in 20 still fills a page of 50.
  */
-export const MAX_ROWS_EXAMINED_PER_PAGE = 5000;
+export const MAX_ROWS_EXAMINED_PER_PAGE = 1000;
 
 export type OrderColumn = "created_at" | "last_used_at" | "expires_at";
 
@@ -93,6 +94,11 @@ export function normaliseFilter(filter: ApiKeyFilterInput): NormalisedFilter {
 export function listFingerprint(filter: NormalisedFilter, ownerId: number | undefined): string {
   const named = JSON.stringify([ownerId ?? null, filter.ownerEmail, filter.descriptionContains, filter.expired, filter.unusedSince, filter.createdBefore]);
   return createHash("sha256").update(named).digest("base64url").slice(0, 12);
+}
+
+/** What a list's cursors carry: its order and its fingerprint. */
+export function listCursorTag(orderBy: ApiKeyOrder, fingerprint: string): string {
+  return `${orderBy}.${fingerprint}`;
 }
 
 export interface Sql {

@@ -13,6 +13,7 @@ import {
   type ApiKeyFilterInput,
   indexHint,
   type ListPlan,
+  listCursorTag,
   listFingerprint,
   matchConditions,
   MAX_ROWS_EXAMINED_PER_PAGE,
@@ -317,7 +318,7 @@ export class ApiKeyService {
     const spec = ORDER_SPECS[orderBy];
     const filter = normaliseFilter(args.filter ?? {});
     const fingerprint = listFingerprint(filter, ownerId);
-    const tag = `${orderBy}.${fingerprint}`;
+    const tag = listCursorTag(orderBy, fingerprint);
     const from = args.after ? decodeCursor(args.after, tag, { nullValue: spec.nullable }) : null;
     let owner = ownerId ?? null;
     if (filter.ownerEmail !== null) {

@@ -1,8 +1,9 @@
 /**
  * Memo for the admin list's `totalCount`: a COUNT over a million keys costs tens of milliseconds
  * on SQLite and far more on MariaDB, more than the page itself (a keyset range read).
- * - Fresh for `ttlMs`: answered from memory.
- * - Then, up to `staleMs`: still answered from memory at once, while one background query
+ * - Fresh for `ttlMs` (30 s): answered from memory. Writes made on this instance are already in
+ *   it (below), so the TTL bounds only how late another instance's writes show.
+ * - Then, up to `staleMs` (10 min): still answered from memory at once, while one background query
  *   refreshes it (stale-while-revalidate), so a page never waits for a COUNT it already had.
  * - A key write made through ApiKeyService adjusts the counts it can by exactly what it changed
  *   (`snapshot` before the write, `apply` after the commit, see ApiKeyService.tally), and drops the
@@ -32,8 +33,8 @@ export class CountCache<Scope = unknown> {
   private readonly entries = new Map<string, Entry<Scope>>();
 
   constructor(
-    private readonly ttlMs = 5000,
-    private readonly staleMs = 60_000,
+    private readonly ttlMs = 30_000,
+    private readonly staleMs = 600_000,
     private readonly maxEntries = 200,
     private readonly clock: () => number = Date.now,
   ) {}
