@@ -16,6 +16,9 @@ module.exports = {
   maxWorkers: 2,
   // testTimeout is a global option: inside a project entry jest ignores it (tests got 5 s).
   testTimeout: 30000,
+  // Builds dist/web when it is missing or older than web/ (once per run, before any worker starts;
+  // the browser tests in test/web/ drive those pages).
+  globalSetup: "<rootDir>/test/support/build-web.js",
   reporters: ["default", "<rootDir>/test/support/summary-line-reporter.js"],
   projects: [
     { ...base, displayName: "sqlite", setupFiles: ["<rootDir>/test/support/use-sqlite.ts"], testPathIgnorePatterns: ["/node_modules/", ...mariadbOnly] },

@@ -15,7 +15,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { toSqlDateTime } from "../src/db/data-source";
+import { ApiKeyOrder, type ApiKeyFilterInput, listCursorTag, listFingerprint, normaliseFilter } from "../src/services/api-key-listing";
+import { encodeCursor } from "../src/services/cursor";
 import { pin, type ServerChild, startServer } from "./lib/children";
 import { createBenchDatabase, type BenchDatabase, type DbKind, madeUpKey, seed, seedKeysOnly, seedNaiveKeys } from "./lib/databases";
 import { waitForDatabaseIdle } from "./lib/quiesce";
@@ -165,11 +166,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         const key = madeUpKey();
         return basicHeader("apikey", key.slice(0, -1) + (key.endsWith("x") ? "y" : "x"));
       });
-      const deep = bigSeed.rowAt(Math.floor(options.bigKeys / 2));
-      const cursor = Buffer.from(JSON.stringify(["CREATED_AT_DESC", toSqlDateTime(deep.createdAt), deep.id])).toString("base64url");
+      const middle = Math.floor(options.bigKeys / 2);
+      const deep = bigSeed.rowAt(middle);
       const admin = [basicHeader("apikey", bigSeed.adminKey)];
       const firstPage = JSON.stringify({ query: `{ apiKeys(first: 50) { ${LIST_FIELDS} } }` });
-      const deepPage = JSON.stringify({ query: `query ($after: String) { apiKeys(first: 50, after: $after) { ${LIST_FIELDS} } }`, variables: { after: cursor } });
+      const deepPage = listPage(ApiKeyOrder.CREATED_AT_DESC, {}, { value: deep.createdAt, id: deep.id });
+      const adminLists = adminListScenarios(options.bigKeys, bigSeed.emails, bigSeed.rowAt(Math.floor(options.bigKeys / 4)).createdAt);
 
       await probe(service, ANON_BODY, {}, 200, (json) => json?.data?.externalToolSettings?.apiKeysEnabled === true);
       await probe(service, ME_BODY, keyBasic[0], 200, (json) => typeof json?.data?.me?.email === "string");
@@ -183,6 +185,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       await probe(service, ME_BODY, broken[0], 401, (json) => json?.errors?.[0]?.extensions?.reason === "MALFORMED");
       await probe(serviceBig, firstPage, admin[0], 200, (json) => json?.data?.apiKeys?.nodes?.length === Math.min(50, options.bigKeys));
       await probe(serviceBig, deepPage, admin[0], 200, (json) => Array.isArray(json?.data?.apiKeys?.nodes) && json.data.apiKeys.nodes[0]?.id === String(deep.id - 1));
+      for (const list of adminLists) await probe(serviceBig, list.body, admin[0], 200, (json) => Array.isArray(json?.data?.apiKeys?.nodes) && typeof json.data.apiKeys.totalCount === "number");
 
       // Sessions of up to 20 users, logged in through the login mutation as a browser would.
       const sessionCookies = await loginCookies(service, smallSeed.emails.slice(1, 21), PASSWORD);
@@ -203,7 +206,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         { id: "bad-keys-revoked", db: kind, server: service, connections: c, body: ME_BODY, headerPool: revoked, expectStatus: 401, note: "1,000 keys this server issued (valid tag) that are no longer stored: revoked or deleted" },
         { id: "bad-keys-checksum", db: kind, server: service, connections: c, body: ME_BODY, headerPool: broken, expectStatus: 401, note: "keys whose checksum fails" },
         { id: "admin-list-first", db: kind, server: serviceBig, connections: 1, body: firstPage, headerPool: admin, expectStatus: 200, note: `apiKeys(first: 50) with totalCount, ${options.bigKeys} keys; 1 connection (latency of one page, not queueing)` },
-        { id: "admin-list-deep", db: kind, server: serviceBig, connections: 1, body: deepPage, headerPool: admin, expectStatus: 200, note: `apiKeys(first: 50, after: <cursor at row ${Math.floor(options.bigKeys / 2)}>) with totalCount; 1 connection` },
+        { id: "admin-list-deep", db: kind, server: serviceBig, connections: 1, body: deepPage, headerPool: admin, expectStatus: 200, note: `apiKeys(first: 50, after: <cursor at row ${middle}>) with totalCount; 1 connection` },
+        ...adminLists.map((list) => ({ id: list.id, db: kind, server: serviceBig, connections: 1, body: list.body, headerPool: admin, expectStatus: 200, note: list.note })),
       );
     }
 
@@ -270,6 +274,49 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await Promise.all(databases.map((db) => db.drop().catch(() => undefined)));
     fs.rmSync(logDir, { recursive: true, force: true });
   }
+}
+
+/** One page of the admin grid, as the page asks for it (with totalCount); `after`: a position in that order and filter. */
+function listPage(orderBy: ApiKeyOrder, filter: ApiKeyFilterInput, after?: { value: Date | null; id: number }): string {
+  const cursor = after ? encodeCursor(listCursorTag(orderBy, listFingerprint(normaliseFilter(filter), undefined)), after.value, after.id) : null;
+  return JSON.stringify({
+    query: `query ($filter: ApiKeyFilter, $orderBy: ApiKeyOrder, $after: String) { apiKeys(first: 50, filter: $filter, orderBy: $orderBy, after: $after) { ${LIST_FIELDS} } }`,
+    variables: { filter, orderBy, after: cursor },
+  });
+}
+
+/**
+ * The admin grid's other orders and filters at the big table's size (the seed: half the keys never
+ * used, a third never expiring, about 7% expired, one in ten with a description).
+ */
+function adminListScenarios(bigKeys: number, emails: string[], quarter: Date): Array<{ id: string; body: string; note: string }> {
+  const deepNull = Math.floor(bigKeys / 2);
+  // Dates go out as ISO text (JSON), as a client sends them.
+  const unusedSince = new Date(Date.now() - 100 * 3_600_000);
+  const owner = emails[7 % emails.length];
+  const list = (id: string, note: string, orderBy: ApiKeyOrder, filter: ApiKeyFilterInput = {}, after?: { value: Date | null; id: number }) => ({
+    id,
+    body: listPage(orderBy, filter, after),
+    note: `${note}; first: 50 with totalCount, ${bigKeys} keys, 1 connection`,
+  });
+  return [
+    list("admin-list-created-asc", "orderBy: CREATED_AT_ASC, first page", ApiKeyOrder.CREATED_AT_ASC),
+    list("admin-list-last-used", "orderBy: LAST_USED_AT_DESC, first page", ApiKeyOrder.LAST_USED_AT_DESC),
+    list("admin-list-last-used-nulls", `orderBy: LAST_USED_AT_DESC, a page in the never-used tail (after id ${deepNull})`, ApiKeyOrder.LAST_USED_AT_DESC, {}, { value: null, id: deepNull }),
+    list("admin-list-expires", "orderBy: EXPIRES_AT_ASC, first page", ApiKeyOrder.EXPIRES_AT_ASC),
+    list("admin-list-expires-nulls", `orderBy: EXPIRES_AT_ASC, a page in the never-expiring tail (after id ${deepNull})`, ApiKeyOrder.EXPIRES_AT_ASC, {}, { value: null, id: deepNull }),
+    list("admin-list-owner", "filter: { ownerEmail }, CREATED_AT_DESC", ApiKeyOrder.CREATED_AT_DESC, { ownerEmail: owner }),
+    list("admin-list-description", "filter: { descriptionContains: \"bench key 12\" }, CREATED_AT_DESC (bounded scan)", ApiKeyOrder.CREATED_AT_DESC, { descriptionContains: "bench key 12" }),
+    list("admin-list-description-none", "filter: { descriptionContains } matching no key, CREATED_AT_DESC (the bounded scan's worst case)", ApiKeyOrder.CREATED_AT_DESC, { descriptionContains: "no key says this" }),
+    list("admin-list-expired", "filter: { expired: true }, CREATED_AT_DESC (bounded scan)", ApiKeyOrder.CREATED_AT_DESC, { expired: true }),
+    list("admin-list-unexpired", "filter: { expired: false }, CREATED_AT_DESC (bounded scan)", ApiKeyOrder.CREATED_AT_DESC, { expired: false }),
+    list("admin-list-unused", "filter: { unusedSince: 100 h ago }, CREATED_AT_DESC (bounded scan)", ApiKeyOrder.CREATED_AT_DESC, { unusedSince }),
+    list("admin-list-created-before", "filter: { createdBefore: a quarter in }, CREATED_AT_DESC", ApiKeyOrder.CREATED_AT_DESC, { createdBefore: quarter }),
+    list("admin-list-expired-by-expiry", "filter: { expired: true }, EXPIRES_AT_ASC", ApiKeyOrder.EXPIRES_AT_ASC, { expired: true }),
+    list("admin-list-unused-by-last-use", "filter: { unusedSince: 100 h ago }, LAST_USED_AT_DESC", ApiKeyOrder.LAST_USED_AT_DESC, { unusedSince }),
+    list("admin-list-owner-last-used", "filter: { ownerEmail }, LAST_USED_AT_DESC", ApiKeyOrder.LAST_USED_AT_DESC, { ownerEmail: owner }),
+    list("admin-list-owner-unexpired-expires", "filter: { ownerEmail, expired: false }, EXPIRES_AT_ASC", ApiKeyOrder.EXPIRES_AT_ASC, { ownerEmail: owner, expired: false }),
+  ];
 }
 
 function medianResult(rounds: LoadResult[]): LoadResult {

@@ -98,6 +98,10 @@ export interface Seeded {
 }
 
 const BASE_TIME = Date.UTC(2026, 0, 1);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Expiries and last uses are set around the time of seeding, so some keys are expired now. */
+const SEED_NOW = Math.floor(Date.now() / HOUR) * HOUR;
 const createdAtOf = (id: number) => new Date(BASE_TIME + id * 1000);
 
 /** Users, the settings row and keys, in bulk multi-row INSERTs (never the ORM per row). */
@@ -145,7 +149,14 @@ async function insertKeys(writer: Writer, users: number, realHashes: string[], t
       const hash = index < realHashes.length ? realHashes[index] : filler.slice(j * 64, j * 64 + 64);
       // Key 0 belongs to the admin (user 1); the rest are spread over all users.
       const owner = index === 0 ? 1 : (index % users) + 1;
-      rows.push([id, owner, hash, "xta_" + hash.slice(0, 4) + "…", index % 10 === 0 ? `bench key ${index}` : null, toSqlDateTime(createdAtOf(id)), null, null, 0]);
+      // Filler keys as a grid meets them: half never used, a third never expiring, about one in
+      // ten expired (within the retention, so the purge job leaves them), ties on every column.
+      // The keys the load uses stay unexpired.
+      const real = index < realHashes.length;
+      const spread = (index * 7919) % 1000;
+      const lastUsedAt = real || index % 2 === 0 ? null : toSqlDateTime(new Date(SEED_NOW - (spread % 300) * HOUR));
+      const expiresAt = real || index % 3 === 0 ? null : toSqlDateTime(new Date(SEED_NOW + (Math.floor(spread / 5) - 20) * DAY));
+      rows.push([id, owner, hash, "xta_" + hash.slice(0, 4) + "…", index % 10 === 0 ? `bench key ${index}` : null, toSqlDateTime(createdAtOf(id)), expiresAt, lastUsedAt, 0]);
     }
     await writer.insert("api_keys", columns, rows);
   }

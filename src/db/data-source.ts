@@ -17,6 +17,7 @@ import { RotationSuccessor1764700000000 } from "../migrations/1764700000000-rota
 import { KeyedIdempotencyLookup1764710000000 } from "../migrations/1764710000000-keyed-idempotency-lookup";
 import { Accounts1764800000000 } from "../migrations/1764800000000-accounts";
 import { Sessions1764900000000 } from "../migrations/1764900000000-sessions";
+import { ListIndexes1765050000000 } from "../migrations/1765050000000-list-indexes";
 import { Session, SessionKey } from "../entities/session.entity";
 
 export const ENTITIES = [User, ApiKey, ExternalToolSettings, AuditEvent, Session, SessionKey];
@@ -32,6 +33,7 @@ export const MIGRATIONS = [
   KeyedIdempotencyLookup1764710000000,
   Accounts1764800000000,
   Sessions1764900000000,
+  ListIndexes1765050000000,
 ];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {

@@ -8,6 +8,10 @@ export const DESCRIPTION_MAX_LENGTH = 256;
 @Entity({ name: "api_keys" })
 @Index("idx_api_keys_owner_created", ["ownerId", "createdAt", "id"])
 @Index("idx_api_keys_created", ["createdAt", "id"])
+@Index("idx_api_keys_expires", ["expiresAt", "id"])
+@Index("idx_api_keys_owner_expires", ["ownerId", "expiresAt", "id"])
+@Index("idx_api_keys_last_used", ["lastUsedAt", "id"])
+@Index("idx_api_keys_owner_last_used", ["ownerId", "lastUsedAt", "id"])
 export class ApiKey {
   @Field(() => ID)
   @PrimaryGeneratedColumn({ type: "integer" })

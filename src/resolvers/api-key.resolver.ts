@@ -29,7 +29,12 @@ export class ApiKeyResolver {
   }
 
   @Authorized(ADMIN)
-  @Query(() => ApiKeyConnection, { description: "Admin: every API key on the server, by owner; session keys are not listed." })
+  @Query(() => ApiKeyConnection, {
+    description:
+      "Admin: every API key on the server, by owner; session keys are not listed. Every order reads an index, so a page costs the same at any number of keys. " +
+      "A filter the order's index cannot serve (descriptionContains; expired, unusedSince or createdBefore under an order by another column) is checked on at most 1,000 keys per page and per part of the order (keys with a value, then those without): " +
+      "such a page may hold fewer keys than `first`, even none, while hasNextPage is true; endCursor then stands where the page stopped looking. A cursor belongs to its order and filter.",
+  })
   async apiKeys(@Args(() => ApiKeysArgs) args: ApiKeysArgs): Promise<ApiKeyConnection> {
     return toConnection(await this.keys.list(args));
   }

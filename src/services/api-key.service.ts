@@ -7,32 +7,37 @@ import { ApiKey, DESCRIPTION_MAX_LENGTH } from "../entities/api-key.entity";
 import { canonicalEmail } from "../entities/email";
 import { expiryFor } from "../entities/external-tool-settings.entity";
 import { API_KEYS_DISABLED_MESSAGE, BadUserInputError, ForbiddenError, NotFoundError } from "../errors";
-import { type Cursor, decodeCursor, encodeCursor, pageSize } from "./cursor";
+import { decodeCursor, encodeCursor, pageSize } from "./cursor";
+import {
+  ApiKeyOrder,
+  type ApiKeyFilterInput,
+  indexHint,
+  type ListPlan,
+  listCursorTag,
+  listFingerprint,
+  matchConditions,
+  MAX_ROWS_EXAMINED_PER_PAGE,
+  normaliseFilter,
+  ORDER_SPECS,
+  orderClause,
+  planList,
+  type Position,
+  type Sql,
+  seek,
+  segmentsFrom,
+} from "./api-key-listing";
+
+export { ApiKeyOrder, type ApiKeyFilterInput } from "./api-key-listing";
 import { inTransaction } from "../db/transactions";
 import { hydrateJoinedUser, JOINED_USER_COLUMNS } from "../db/user-columns";
 import { AuditAction, type AuditActor, type AuditDetails } from "../entities/audit-event.entity";
 import { type AuditService, describeIds, firstIds } from "./audit.service";
-import { CountCache } from "./count-cache";
+import { CountCache, type CountSnapshot } from "./count-cache";
 import type { IdempotencyService } from "./idempotency.service";
 import { parseId } from "./ids";
 import type { RevocationEpoch } from "../keys/revocation-epoch";
 import { filterText, refuseUnsafeProseCharacters } from "./user-text";
 import type { SettingsService } from "./settings.service";
-
-export enum ApiKeyOrder {
-  CREATED_AT_DESC = "CREATED_AT_DESC",
-  CREATED_AT_ASC = "CREATED_AT_ASC",
-  LAST_USED_AT_DESC = "LAST_USED_AT_DESC",
-  EXPIRES_AT_ASC = "EXPIRES_AT_ASC",
-}
-
-export interface ApiKeyFilterInput {
-  ownerEmail?: string | null;
-  descriptionContains?: string | null;
-  expired?: boolean | null;
-  unusedSince?: Date | null;
-  createdBefore?: Date | null;
-}
 
 export interface ApiKeyPage {
   nodes: ApiKey[];
@@ -45,19 +50,6 @@ export interface ApiKeyPage {
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 50;
 const MAX_IDS_PER_STATEMENT = 500;
-
-interface OrderSpec {
-  column: "created_at" | "last_used_at" | "expires_at";
-  direction: "ASC" | "DESC";
-  nullable: boolean;
-}
-
-const ORDER_SPECS: Record<ApiKeyOrder, OrderSpec> = {
-  [ApiKeyOrder.CREATED_AT_DESC]: { column: "created_at", direction: "DESC", nullable: false },
-  [ApiKeyOrder.CREATED_AT_ASC]: { column: "created_at", direction: "ASC", nullable: false },
-  [ApiKeyOrder.LAST_USED_AT_DESC]: { column: "last_used_at", direction: "DESC", nullable: true },
-  [ApiKeyOrder.EXPIRES_AT_ASC]: { column: "expires_at", direction: "ASC", nullable: true },
-};
 
 const KEY_WITH_OWNER_COLUMNS = `k.id, k.owner_id, k.hint, k.description, k.created_at, k.expires_at, k.last_used_at, k.read_only, ${JOINED_USER_COLUMNS}`;
 
@@ -74,6 +66,9 @@ export interface GeneratedKeyResult {
 export const MAX_ROTATION_OVERLAP_SECONDS = 30 * 24 * 3600;
 
 export class ApiKeyService {
+  /** The key lists' bound on rows examined per segment of a page (tests lower it to reach it with few keys). */
+  readonly listing = { maxRowsExamined: MAX_ROWS_EXAMINED_PER_PAGE };
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly settings: SettingsService,
@@ -85,7 +80,7 @@ export class ApiKeyService {
     private readonly keyTags: Pick<KeyTags, "issue">,
     private readonly caps: KeyCaps = DEFAULT_KEY_CAPS,
     /** totalCount memo; cleared by every key write below. */
-    readonly counts: CountCache = new CountCache(),
+    readonly counts: CountCache<Sql> = new CountCache<Sql>(),
   ) {}
 
   /** Unexpired keys, every owner's (the metrics gauge). */
@@ -94,16 +89,28 @@ export class ApiKeyService {
     return Number(row.total);
   }
 
-  /** Every write to api_keys goes through here, so no cached count outlives it on this instance. */
-  private changingKeys<T>(write: Promise<T>): Promise<T> {
-    return write.finally(() => this.counts.clear());
+  /**
+   * Every write to api_keys goes through here: it tallies, in its transaction, what it changes in
+   * each cached count, so no cached count outlives it on this instance and none is counted again.
+   */
+  private async changingKeys<T>(write: (tally: CountTally) => Promise<T>): Promise<T> {
+    const tally = new CountTally(this.counts);
+    let result: T;
+    try {
+      result = await write(tally);
+    } catch (error) {
+      this.counts.clear();
+      throw error;
+    }
+    tally.applyTo(this.counts);
+    return result;
   }
 
   /**
    * A write that ends or shortens a key's life (its transaction calls revocations.bump): it returns
    * only once no instance can still authenticate the key from its cache.
    */
-  private async revoking<T>(write: Promise<T>): Promise<T> {
+  private async revoking<T>(write: (tally: CountTally) => Promise<T>): Promise<T> {
     // A failed write rolled its bump back with it: nothing to wait for.
     const result = await this.changingKeys(write);
     await this.revocations.settled();
@@ -120,13 +127,14 @@ export class ApiKeyService {
     // Before the transaction: the first call reads the tag secret, and SQLite has one connection.
     const fresh = await this.keyTags.issue();
     let made: ApiKey | null = null;
-    const { result, replayed } = await this.changingKeys(this.idempotency.run(
+    const { result, replayed } = await this.changingKeys((tally) => this.idempotency.run(
       { userId: actor.userId, operation: "generateApiKey", idempotencyKey: input.idempotencyKey, args: { description, readOnly } },
       async (manager) => {
         const settings = await this.settings.get(manager);
         if (!settings.apiKeysEnabled) throw new ForbiddenError("API_KEYS_DISABLED", API_KEYS_DISABLED_MESSAGE);
         await this.assertBelowKeyCap(manager, actor, now);
         const created = await insertKey(manager, fresh, { ownerId: actor.userId, description, readOnly, expiresAt: expiryFor(settings.apiKeyExpiration, now), replacesKeyId: null, now });
+        await tally.after(manager, [created.id]);
         await this.audit.record(
           {
             action: AuditAction.API_KEY_GENERATED,
@@ -181,7 +189,7 @@ export class ApiKeyService {
     if (oldId === null) throw new NotFoundError("No API key with this id.");
     const fresh = await this.keyTags.issue();
     let made: ApiKey | null = null;
-    const { result, replayed } = await this.revoking(this.idempotency.run(
+    const { result, replayed } = await this.revoking((tally) => this.idempotency.run(
       { userId: actor.userId, operation: "rotateApiKey", idempotencyKey: input.idempotencyKey, args: { id: oldId, overlapSeconds } },
       async (manager) => {
         const old = await lockKeyForRotation(manager, oldId);
@@ -193,6 +201,7 @@ export class ApiKeyService {
         if (old.replacedByKeyId !== null) throw new BadUserInputError("This API key was already rotated. Rotate its successor instead.", "id");
         const settings = await this.settings.get(manager);
         if (!settings.apiKeysEnabled) throw new ForbiddenError("API_KEYS_DISABLED", API_KEYS_DISABLED_MESSAGE);
+        await tally.before(manager, [old.id]);
         const created = await insertKey(manager, fresh, {
           ownerId: old.ownerId,
           description: old.description,
@@ -218,6 +227,7 @@ export class ApiKeyService {
           oldKeyFate = `old key works until ${retireAt.toISOString()} or the new key's first use`;
           oldKeyRetiresAt = retireAt;
         }
+        await tally.after(manager, [old.id, created.id]);
         await this.audit.record(
           {
             action: AuditAction.API_KEY_ROTATED,
@@ -241,8 +251,9 @@ export class ApiKeyService {
 
   /** Called on a rotated key's first use: the key it replaced stops working now. */
   async retirePredecessor(successor: { keyId: number; userId: number; email: string }, predecessorId: number): Promise<void> {
-    await this.revoking(inTransaction(this.dataSource, async (manager) => {
+    await this.revoking((tally) => inTransaction(this.dataSource, async (manager) => {
       await this.revocations.bump(manager);
+      await tally.before(manager, [predecessorId]);
       const retired = await manager.getRepository(ApiKey).delete({ id: predecessorId, ownerId: successor.userId });
       await manager.getRepository(ApiKey).update({ id: successor.keyId }, { replacesKeyId: null });
       if (retired.affected) {
@@ -282,7 +293,8 @@ export class ApiKeyService {
     const id = parseId(rawId);
     const deleted =
       id !== null &&
-      (await this.revoking(inTransaction(this.dataSource, async (manager) => {
+      (await this.revoking((tally) => inTransaction(this.dataSource, async (manager) => {
+        await tally.before(manager, [id], actor.userId);
         const result = await manager.getRepository(ApiKey).delete({ id, ownerId: actor.userId });
         if (!result.affected) return false;
         await this.revocations.bump(manager);
@@ -292,7 +304,10 @@ export class ApiKeyService {
     if (!deleted) throw new NotFoundError("No API key with this id.");
   }
 
-  /** `ownerId`: only that user's keys (myApiKeys); the admin listing passes none. */
+  /**
+   * One page of a key list: `ownerId` for one user's keys (myApiKeys); the admin listing passes
+   * none. Every order and filter reads one index range (src/services/api-key-listing.ts).
+   */
   async list(
     args: { filter?: ApiKeyFilterInput | null; orderBy?: ApiKeyOrder | null; first?: number | null; after?: string | null },
     now: Date = new Date(),
@@ -301,42 +316,74 @@ export class ApiKeyService {
     const orderBy = args.orderBy ?? ApiKeyOrder.CREATED_AT_DESC;
     const first = pageSize(args.first, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const spec = ORDER_SPECS[orderBy];
-    const where = filterConditions(args.filter ?? {}, now);
-    if (ownerId !== undefined) {
-      where.conditions.push("k.owner_id = ?");
-      where.params.push(ownerId);
+    const filter = normaliseFilter(args.filter ?? {});
+    const fingerprint = listFingerprint(filter, ownerId);
+    const tag = listCursorTag(orderBy, fingerprint);
+    const from = args.after ? decodeCursor(args.after, tag, { nullValue: spec.nullable }) : null;
+    let owner = ownerId ?? null;
+    if (filter.ownerEmail !== null) {
+      const found = await this.userIdByEmail(filter.ownerEmail);
+      // No such user: no keys, and nothing to count.
+      if (found === null || (owner !== null && owner !== found)) return { nodes: [], hasNextPage: false, endCursor: null, countTotal: async () => 0 };
+      owner = found;
     }
-    const conditions = [...where.conditions];
-    const params = [...where.params];
-    if (args.after) {
-      const cursor = decodeCursor(args.after, orderBy);
-      const after = keysetCondition(spec, cursor);
-      conditions.push(after.condition);
-      params.push(...after.params);
-    }
-    const nullsLast = spec.nullable ? `(k.${spec.column} IS NULL) ASC, ` : "";
-    // LEFT JOIN (every key has an owner: NOT NULL + foreign key, so the rows are the same) keeps
-    // api_keys the driving table: with INNER JOIN, MariaDB started from the 100-row users table and
-    // sorted all 1M keys for the first page (seconds); now both databases read the page off the index.
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT ${KEY_WITH_OWNER_COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.owner_id
-       ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}
-       ORDER BY ${nullsLast}k.${spec.column} ${spec.direction}, k.id ${spec.direction}
-       LIMIT ?`,
-      [...params, first + 1],
-    );
+    const plan = planList(spec, filter, owner, now);
+    const { rows, stoppedAt } = await this.readPage(plan, from, first);
     const nodes = rows.slice(0, first).map(hydrateKeyWithOwner);
-    const last = nodes[nodes.length - 1];
+    const last = rows.length > first || !stoppedAt ? rows[nodes.length - 1] : undefined;
+    const end: Position | null = last ? positionOf(last, spec.column) : stoppedAt;
+    const counted = matchConditions(filter, owner, now);
     return {
       nodes,
-      hasNextPage: rows.length > first,
-      endCursor: last ? encodeCursor(orderBy, columnValue(last, spec.column), last.id) : null,
-      countTotal: () =>
-        this.counts.get(JSON.stringify([where.conditions, where.params]), async () => {
-          const [row] = await this.dataSource.query(`SELECT COUNT(*) AS total ${fromFiltered(where)}`, where.params);
-          return Number(row.total);
-        }),
+      hasNextPage: rows.length > first || stoppedAt !== null,
+      endCursor: end ? encodeCursor(tag, end.value, end.id) : null,
+      countTotal: () => this.counts.get(fingerprint, () => this.count(counted), counted),
     };
+  }
+
+  private async count(where: Sql): Promise<number> {
+    const [row] = await this.dataSource.query(`SELECT COUNT(*) AS total FROM api_keys k ${where.conditions.length ? `WHERE ${where.conditions.join(" AND ")}` : ""}`, where.params);
+    return Number(row.total);
+  }
+
+  private async userIdByEmail(email: string): Promise<number | null> {
+    const rows: Array<{ id: unknown }> = await this.dataSource.query("SELECT id FROM users WHERE email = ?", [email]);
+    return rows[0] ? Number(rows[0].id) : null;
+  }
+
+  /**
+   * Up to first + 1 rows after `from`, segment by segment. With conditions the index cannot serve,
+   * each segment first finds the row `listing.maxRowsExamined` rows on (an index-only read) and
+   * reads no further: if the page is not full by then, the scan stops there (`stoppedAt`).
+   */
+  private async readPage(plan: ListPlan, from: Position | null, first: number): Promise<{ rows: Row[]; stoppedAt: Position | null }> {
+    const hint = indexHint(plan, this.dataSource.options.type === "mysql");
+    const rows: Row[] = [];
+    const where = (sql: Sql) => (sql.conditions.length ? `WHERE ${sql.conditions.join(" AND ")}` : "");
+    for (const segment of segmentsFrom(plan, from)) {
+      const order = orderClause(plan, segment);
+      let through: Position | null = null;
+      if (plan.residual.conditions.length) {
+        const range = seek(plan, segment, from);
+        const horizon: Row[] = await this.dataSource.query(
+          `SELECT k.${plan.spec.column} AS ${plan.spec.column}, k.id AS id FROM api_keys k ${hint} ${where(range)} ORDER BY ${order} LIMIT 1 OFFSET ${this.listing.maxRowsExamined - 1}`,
+          range.params,
+        );
+        through = horizon[0] ? positionOf(horizon[0], plan.spec.column) : null;
+      }
+      const range = seek(plan, segment, from, through);
+      const conditions = { conditions: [...range.conditions, ...plan.residual.conditions], params: [...range.params, ...plan.residual.params] };
+      // LEFT JOIN (every key has an owner: NOT NULL + foreign key, so the rows are the same) keeps
+      // api_keys the driving table, read in the index's order.
+      const found: Row[] = await this.dataSource.query(
+        `SELECT ${KEY_WITH_OWNER_COLUMNS} FROM api_keys k ${hint} LEFT JOIN users u ON u.id = k.owner_id ${where(conditions)} ORDER BY ${order} LIMIT ?`,
+        [...conditions.params, first + 1 - rows.length],
+      );
+      rows.push(...found);
+      if (rows.length > first) return { rows, stoppedAt: null };
+      if (through) return { rows, stoppedAt: through };
+    }
+    return { rows, stoppedAt: null };
   }
 
   /** All or nothing: one transaction, so a failure half-way revokes none. */
@@ -351,7 +398,8 @@ export class ApiKeyService {
     // Positions, not the values: an error never echoes what was submitted.
     if (invalid.length) throw new BadUserInputError(`Not API key ids: the ids at positions ${invalid.slice(0, 5).join(", ")}${invalid.length > 5 ? ", …" : ""} (counting from 0).`, "ids");
     if (ids.size === 0) return 0;
-    return this.revoking(inTransaction(this.dataSource, async (manager) => {
+    return this.revoking((tally) => inTransaction(this.dataSource, async (manager) => {
+      await tally.before(manager, [...ids]);
       const revoked = await deleteKeysById(manager, [...ids]);
       if (revoked.length) {
         await this.revocations.bump(manager);
@@ -365,9 +413,10 @@ export class ApiKeyService {
   }
 
   async revokeAll(actor: AuditActor): Promise<number> {
-    return this.revoking(inTransaction(this.dataSource, async (manager) => {
+    return this.revoking((tally) => inTransaction(this.dataSource, async (manager) => {
       await this.revocations.bump(manager);
       const result = await manager.createQueryBuilder().delete().from(ApiKey).execute();
+      tally.emptied();
       const count = result.affected ?? 0;
       await this.audit.record({ action: AuditAction.ALL_API_KEYS_REVOKED, actor, detail: `revoked all ${count} key(s)`, details: { count } }, manager);
       return count;
@@ -388,9 +437,10 @@ export class ApiKeyService {
     if (where.conditions.length === 0 && options.all !== true) {
       throw new BadUserInputError("The filter is empty, so it matches every key: pass all: true to revoke them all (or use revokeAllApiKeys), or name what to revoke.", "filter");
     }
-    return this.revoking(inTransaction(this.dataSource, async (manager) => {
+    return this.revoking((tally) => inTransaction(this.dataSource, async (manager) => {
       await this.revocations.bump(manager);
       const rows: Array<{ id: unknown }> = await manager.query(`SELECT k.id ${fromFiltered(where)}`, where.params);
+      await tally.before(manager, rows.map((row) => Number(row.id)));
       const revoked = await deleteKeysById(manager, rows.map((row) => Number(row.id)));
       await this.audit.record(
         {
@@ -533,27 +583,67 @@ function filterConditions(filter: ApiKeyFilterInput, now: Date): { conditions: s
   return { conditions, params };
 }
 
-function columnValue(key: ApiKey, column: OrderSpec["column"]): Date | null {
-  return column === "created_at" ? key.createdAt : column === "last_used_at" ? key.lastUsedAt : key.expiresAt;
+function positionOf(row: Row, column: ListPlan["spec"]["column"]): Position {
+  const value = fromSqlDateTime(row[column]);
+  return { value: value ? toSqlDateTime(value) : null, id: Number(row.id) };
 }
 
-/** The rows strictly after the cursor, in an order whose NULLs come last. */
-function keysetCondition(spec: OrderSpec, cursor: Cursor): { condition: string; params: unknown[] } {
-  const column = `k.${spec.column}`;
-  const beyond = spec.direction === "DESC" ? "<" : ">";
-  if (cursor.value === null) {
-    return { condition: `(${column} IS NULL AND k.id ${beyond} ?)`, params: [cursor.id] };
+/** Keys at most a write tallies exactly in the cached counts; a larger write clears them instead. */
+const MAX_TALLIED_KEYS = 5000;
+
+/**
+ * What one write changes in each cached count: before it changes keys, the keys it will change
+ * are counted under each count's own conditions (`before`), and after it, again (`after`); both
+ * inside its transaction, by id (a bounded primary-key read). Applied only once the write committed.
+ */
+class CountTally {
+  private readonly snapshot: CountSnapshot<Sql>;
+  private readonly deltas: number[];
+  private exact = true;
+
+  constructor(counts: CountCache<Sql>) {
+    this.snapshot = counts.snapshot();
+    this.deltas = this.snapshot.items.map(() => 0);
   }
-  if (!spec.nullable) {
-    // The leading `column <= ?` (or >=) is a plain range on the (column, id) index, so a page deep
-    // in the chain is a range read; the OR form alone made SQLite scan and sort (270 ms at 1M keys).
-    return {
-      condition: `(${column} ${beyond}= ? AND (${column} ${beyond} ? OR k.id ${beyond} ?))`,
-      params: [cursor.value, cursor.value, cursor.id],
-    };
+
+  /** `ownerId`: only that owner's keys among `ids` will change. */
+  before(manager: EntityManager, ids: number[], ownerId?: number): Promise<void> {
+    return this.measure(manager, ids, -1, ownerId);
   }
-  return {
-    condition: `(${column} IS NULL OR ${column} ${beyond} ? OR (${column} = ? AND k.id ${beyond} ?))`,
-    params: [cursor.value, cursor.value, cursor.id],
-  };
+
+  after(manager: EntityManager, ids: number[]): Promise<void> {
+    return this.measure(manager, ids, 1);
+  }
+
+  /** Every key was deleted. */
+  emptied(): void {
+    this.snapshot.items.forEach((item, index) => {
+      this.deltas[index] = -item.settled;
+    });
+  }
+
+  applyTo(counts: CountCache<Sql>): void {
+    if (this.exact) counts.apply(this.snapshot, this.deltas);
+    else counts.clear();
+  }
+
+  private async measure(manager: EntityManager, ids: number[], sign: 1 | -1, ownerId?: number): Promise<void> {
+    if (!this.exact || ids.length === 0 || this.snapshot.items.length === 0) return;
+    if (ids.length > MAX_TALLIED_KEYS || this.snapshot.items.some((item) => item.scope === undefined)) {
+      this.exact = false;
+      return;
+    }
+    for (const [index, item] of this.snapshot.items.entries()) {
+      const scope = item.scope!;
+      const owned = ownerId === undefined ? [] : ["k.owner_id = ?"];
+      for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+        const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
+        const [row] = await manager.query(
+          `SELECT COUNT(*) AS n FROM api_keys k WHERE k.id IN (${chunk.map(() => "?").join(", ")})${[...owned, ...scope.conditions].map((condition) => ` AND ${condition}`).join("")}`,
+          [...chunk, ...(ownerId === undefined ? [] : [ownerId]), ...scope.params],
+        );
+        this.deltas[index] += sign * Number(row.n);
+      }
+    }
+  }
 }

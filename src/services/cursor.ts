@@ -2,8 +2,9 @@ import { toSqlDateTime } from "../db/data-source";
 import { BadUserInputError } from "../errors";
 
 /**
- * Keyset cursors: the last row's sort value (a UTC SQL datetime, or null) and id, tagged with
- * the list and order they belong to, so a cursor from another order is refused, not misread.
+ * Keyset cursors: the position's sort value (a UTC SQL datetime, or null) and id, tagged with
+ * the list, order and filter they belong to, so a cursor from another order or filter is refused,
+ * not misread.
  */
 export interface Cursor {
   value: string | null;
@@ -14,11 +15,13 @@ const SQL_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/;
 /** Every cursor this service makes is far shorter; a longer one is not decoded at all. */
 const MAX_CURSOR_LENGTH = 200;
 
-export function encodeCursor(tag: string, value: Date | null, id: number): string {
-  return Buffer.from(JSON.stringify([tag, value ? toSqlDateTime(value) : null, id])).toString("base64url");
+/** `value`: a Date, or already a SQL datetime (a position read back from the database). */
+export function encodeCursor(tag: string, value: Date | string | null, id: number): string {
+  return Buffer.from(JSON.stringify([tag, value instanceof Date ? toSqlDateTime(value) : value, id])).toString("base64url");
 }
 
-export function decodeCursor(raw: string, tag: string): Cursor {
+/** `nullValue: false`: the list's order has no NULL tail, so a null value cannot be one of its cursors. */
+export function decodeCursor(raw: string, tag: string, options: { nullValue?: boolean } = {}): Cursor {
   const invalid = () => new BadUserInputError("after is not a cursor of this list and order.", "after");
   if (raw.length > MAX_CURSOR_LENGTH) throw invalid();
   let decoded: unknown;
@@ -30,7 +33,7 @@ export function decodeCursor(raw: string, tag: string): Cursor {
   if (!Array.isArray(decoded) || decoded.length !== 3) throw invalid();
   const [decodedTag, value, id] = decoded;
   if (decodedTag !== tag || !Number.isSafeInteger(id) || id < 1) throw invalid();
-  if (value !== null && (typeof value !== "string" || !SQL_DATETIME.test(value))) throw invalid();
+  if (value === null ? options.nullValue === false : typeof value !== "string" || !SQL_DATETIME.test(value)) throw invalid();
   return { value, id };
 }
 

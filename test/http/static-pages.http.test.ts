@@ -1,43 +1,29 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PAGE_CSP, PAGE_PATHS, defaultWebDir } from "../../src/http/static-pages";
 import { basic, startTestApp, type TestApp } from "../support/app";
+import { FAKE_PAGES, fakePagesBuild } from "../support/pages";
 import { rawRequest } from "../support/raw-http";
 
-const INDEX_HTML = '<!doctype html><html><head><title>External Tool Access</title><script type="module" src="/assets/index-B4x9Qz1k.js"></script></head><body><div id="root"></div></body></html>';
-const SCRIPT = 'console.log("the pages");\n';
-const STYLE = "body { margin: 0 }\n";
-const SECRET = "TOP-SECRET-FILE-CONTENT";
-
-/** A fake build: index.html, a hashed script and style; beside it files no request may reach. */
-async function fakeBuild(): Promise<{ root: string; webDir: string }> {
-  const root = await mkdtemp(path.join(tmpdir(), "xta-pages-"));
-  const webDir = path.join(root, "web");
-  await mkdir(path.join(webDir, "assets"), { recursive: true });
-  await writeFile(path.join(webDir, "index.html"), INDEX_HTML);
-  await writeFile(path.join(webDir, "assets", "index-B4x9Qz1k.js"), SCRIPT);
-  await writeFile(path.join(webDir, "assets", "index-Cq7Lm2aa.css"), STYLE);
-  await writeFile(path.join(webDir, "private.txt"), SECRET);
-  await writeFile(path.join(root, "secret.txt"), SECRET);
-  return { root, webDir };
-}
+const INDEX_HTML = FAKE_PAGES.indexHtml;
+const SCRIPT = FAKE_PAGES.script.text;
+const SECRET = FAKE_PAGES.secret;
 
 describe("the web pages, from a build folder", () => {
   let app: TestApp;
-  let root: string;
+  let build: Awaited<ReturnType<typeof fakePagesBuild>>;
   const base = () => `http://127.0.0.1:${app.port}`;
   const get = (requestPath: string, init: RequestInit = {}) => fetch(base() + requestPath, init);
 
   beforeAll(async () => {
-    const build = await fakeBuild();
-    root = build.root;
+    build = await fakePagesBuild();
     app = await startTestApp({ WEB_DIR: build.webDir });
   });
   afterAll(async () => {
     await app?.close();
-    await rm(root, { recursive: true, force: true });
+    await build?.remove();
   });
 
   test.each([...PAGE_PATHS])("GET %s: index.html, not cached, with the pages' CSP and the document headers", async (pagePath) => {

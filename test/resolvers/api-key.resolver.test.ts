@@ -243,6 +243,13 @@ describe("API key resolver", () => {
         const result = await app.graphql(LIST, { after, orderBy }, as(admin));
         expect(errorCode(result)).toBe("BAD_USER_INPUT");
       }
+      // The same order under another filter: refused too (400, not 500), the value not echoed.
+      for (const filter of [{ expired: true }, { descriptionContains: "x" }, { ownerEmail: "alice@example.org" }]) {
+        const result = await app.graphql(LIST, { after: page.pageInfo.endCursor, filter }, as(admin));
+        expect(result.status).toBe(400);
+        expect(errorCode(result)).toBe("BAD_USER_INPUT");
+        expect(JSON.stringify(result.body)).not.toContain(page.pageInfo.endCursor);
+      }
     });
   });
 

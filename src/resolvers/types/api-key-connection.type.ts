@@ -15,7 +15,10 @@ export class ApiKeyConnection {
   @Field(() => [ApiKey])
   nodes: ApiKey[];
 
-  @Field(() => Int)
+  @Field(() => Int, {
+    description:
+      "Keys matching the filter, counted once and then kept: exact at once after key changes made through this server; changes made through another server or the admin CLI show within 30 seconds.",
+  })
   totalCount: number;
 
   @Field(() => PageInfo)
