@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { viaKey } from "../support/app";
-import { describeInBrowser, escapeRegExp, focused, horizontalOverflow, type InPage, type InPageNode, logIn, logOut, PHONE, screenshot, useBrowser } from "../support/browser";
+import { describeInBrowser, escapeRegExp, focused, graphqlFromPage, horizontalOverflow, type InPage, type InPageNode, logIn, logOut, PHONE, screenshot, useBrowser } from "../support/browser";
 import { findTool } from "../support/tools";
 
 /**
@@ -149,6 +149,21 @@ describeInBrowser("External Tool Access (Chromium)", () => {
     await page.getByLabel("Current password").waitFor();
     await page.getByRole("table", { name: "Your login sessions" }).getByText("This session").waitFor();
     await screenshot(page, "account");
+  });
+
+  test("account page: End ends another login session of mine, which then gets 401", async () => {
+    const { page, alice, newContext } = harness();
+    const elsewhere = await newContext();
+    await logIn(elsewhere.page, alice);
+    expect((await graphqlFromPage(elsewhere.page, "{ me { email } }")).status).toBe(200);
+    await page.goto("/account");
+    const sessions = page.getByRole("table", { name: "Your login sessions" });
+    await sessions.getByRole("button", { name: /^End session started / }).first().click();
+    await page.getByRole("status").filter({ hasText: /has ended\./ }).waitFor();
+    expect((await graphqlFromPage(elsewhere.page, "{ me { email } }")).status).toBe(401);
+    await sessions.getByText("This session").waitFor();
+    expect(await sessions.getByRole("button", { name: /^End session started / }).count()).toBe(0);
+    await elsewhere.context.close();
   });
 
   test("a session key works until the person logs out, then 401", async () => {
