@@ -10,6 +10,15 @@ import type { Services } from "../services";
 import type { AuthGate } from "../auth/auth-gate";
 import type { DeviceCookies } from "../auth/device-cookies";
 import { SessionResolver } from "../resolvers/session.resolver";
+import { paceLongLists } from "./paced-lists";
+
+/**
+ * Items of a list completed per event-loop turn (./paced-lists.ts): a few milliseconds of work
+ * for the largest item the schema has (a key with its owner and every field), so other requests
+ * wait at most about that long behind a page of 500; pages of up to 50 items, the default size of
+ * every page, are not paced.
+ */
+const LIST_ITEMS_PER_TURN = 50;
 
 const RESOLVERS = [ApiKeyResolver, ApiKeyConnectionResolver, UserResolver, UserConnectionResolver, ExternalToolSettingsResolver, AuditEventResolver, SessionResolver] as const;
 
@@ -35,10 +44,11 @@ export async function createSchema(
     [AuditEventResolver, new AuditEventResolver(services.audit)],
     [SessionResolver, new SessionResolver(services.sessions, services.users, logins.gate, logins.deviceCookies, services.audit)],
   ]);
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: RESOLVERS,
     authChecker,
     validate: false,
     container: { get: (someClass) => instances.get(someClass as Function) },
   });
+  return paceLongLists(schema, LIST_ITEMS_PER_TURN);
 }

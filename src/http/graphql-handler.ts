@@ -147,11 +147,14 @@ function operationOf(operations: OperationNames, body: unknown, search: string):
  * Apollo takes a status from errors only through `extensions.http`, which it reads before
  * formatError runs, and setting it earlier would need a request plugin whose hooks Apollo awaits
  * at every stage of every request; so the encoded response is checked here instead. The text
- * test is a pre-filter (a key description could hold the word); only a body that contains it is
- * parsed to look at its errors' codes.
+ * tests are pre-filters: Apollo writes `errors` first, so a body without errors (a large page of
+ * keys, say) is passed without being scanned; a key description could hold the word, so only a
+ * body that contains it is parsed to look at its errors' codes.
  */
+const ERRORS_FIRST = '{"errors":';
+
 function hasUnavailableError(response: HTTPGraphQLResponse): boolean {
-  if (response.body.kind !== "complete" || !response.body.string.includes('"SERVICE_UNAVAILABLE"')) return false;
+  if (response.body.kind !== "complete" || !response.body.string.startsWith(ERRORS_FIRST) || !response.body.string.includes('"SERVICE_UNAVAILABLE"')) return false;
   try {
     const { errors } = JSON.parse(response.body.string) as { errors?: Array<{ extensions?: { code?: unknown } }> };
     return Array.isArray(errors) && errors.some((error) => error?.extensions?.code === "SERVICE_UNAVAILABLE");

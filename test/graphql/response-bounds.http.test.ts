@@ -3,6 +3,7 @@ import { toSqlDateTime } from "../../src/db/data-source";
 import { countQueries } from "../../src/db/query-counter";
 import { basic, errorCode, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
 import { type ChildServer, startChildServer } from "../support/child-server";
+import { startGraphQLBurst } from "../support/graphql-burst";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { usersOf } from "../support/users";
 
@@ -63,6 +64,16 @@ describe("list size counts in the cost limit", () => {
     expect(result.body.data.myApiKeys).toHaveLength(20);
   });
 
+  test("a page larger than one paced slice (50) comes back whole and in order, page and connection alike", async () => {
+    const listed = await app.graphql(`{ myApiKeys(first: 201) { id createdAt } myApiKeysPage(first: 120) { nodes { id } } }`, undefined, viaKey(readOnlyKey));
+    expect(listed.status).toBe(200);
+    const keys = listed.body.data.myApiKeys as Array<{ id: string; createdAt: string }>;
+    expect(keys).toHaveLength(201);
+    expect(new Set(keys.map((key) => key.id)).size).toBe(201);
+    expect(keys.map((key) => key.createdAt)).toEqual(keys.map((key) => key.createdAt).sort().reverse());
+    expect(listed.body.data.myApiKeysPage.nodes.map((node: { id: string }) => node.id)).toEqual(keys.slice(0, 120).map((key) => key.id));
+  });
+
   test("a result larger than GRAPHQL_MAX_RESPONSE_BYTES is refused, not sent", async () => {
     const result = await app.graphql(`{ myApiKeys(first: 200) { ${KEY_FIELDS} } }`, undefined, viaKey(readOnlyKey));
     expect(result.status).toBe(400);
@@ -77,13 +88,19 @@ describe("the largest queries allowed, 16 at once, on a server in its own proces
   let server: ChildServer;
   const admin = { email: "bulk-admin@example.org", password: "bulk-admin-Secret-1" };
   const auth = "Basic " + Buffer.from(`${admin.email}:${admin.password}`).toString("base64");
+  // The largest page of every field: the most one operation may ask for under the default limits.
+  const query = `{ apiKeys(first: 500) { totalCount pageInfo { hasNextPage endCursor } nodes { ${KEY_FIELDS} } } }`;
   const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${server.process.pid}/status`, "utf8"))![1]) / 1024;
   const healthz = async () => {
     const started = performance.now();
     const response = await fetch(`${server.base}/healthz`);
     await response.text();
-    return { status: response.status, ms: performance.now() - started };
+    expect(response.status).toBe(200);
+    return performance.now() - started;
   };
+  const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+  const median = (values: number[]) => sorted(values)[values.length >> 1];
+  const p95 = (values: number[]) => sorted(values)[Math.ceil(values.length * 0.95) - 1];
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -96,46 +113,42 @@ describe("the largest queries allowed, 16 at once, on a server in its own proces
     await db.destroy();
   });
 
-  test("/healthz keeps answering promptly and RSS stays under 300 MB", async () => {
+  test("/healthz keeps answering within 100 ms (median and p95) and RSS stays under 300 MB", async () => {
     if (!fs.existsSync(`/proc/${server.process.pid}/status`)) {
       console.log("skipped: no /proc on this system to read the server's RSS");
       return;
     }
-    // The largest page of every field: the most one operation may ask for under the default limits.
-    const query = `{ apiKeys(first: 500) { totalCount pageInfo { hasNextPage endCursor } nodes { ${KEY_FIELDS} } } }`;
-    const run = async () => {
-      const response = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json", authorization: auth }, body: JSON.stringify({ query }) });
-      const body = (await response.json()) as { data?: { apiKeys: { nodes: unknown[] } } };
-      return { status: response.status, nodes: body.data?.apiKeys.nodes.length };
-    };
-    expect(await run()).toEqual({ status: 200, nodes: 500 });
+    const burst = { url: server.url, authorization: auth, query, count: 16, listPath: ["apiKeys", "nodes"] };
+    // Warm-up: every code path compiled before anything is timed.
+    expect(await startGraphQLBurst({ ...burst, count: 1 }).done).toEqual([{ status: 200, items: 500 }]);
     const idle: number[] = [];
-    for (let i = 0; i < 5; i++) idle.push((await healthz()).ms);
+    for (let i = 0; i < 20; i++) idle.push(await healthz());
 
+    // The 16 queries are sent, and their answers parsed, by another process: this one only probes,
+    // so what it times is the server's answer, not its own event loop.
     let peakRss = rssMb();
     const during: number[] = [];
+    const load = startGraphQLBurst(burst);
+    await load.sent;
     let running = true;
-    const sampler = (async () => {
-      while (running) {
-        peakRss = Math.max(peakRss, rssMb());
-        const probe = await healthz();
-        expect(probe.status).toBe(200);
-        during.push(probe.ms);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    })();
-    const results = await Promise.all(Array.from({ length: 16 }, run));
-    running = false;
-    await sampler;
-    expect(results).toEqual(Array(16).fill({ status: 200, nodes: 500 }));
+    const finished = load.done.finally(() => (running = false));
+    while (running) {
+      peakRss = Math.max(peakRss, rssMb());
+      during.push(await healthz());
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(await finished).toEqual(Array(16).fill({ status: 200, items: 500 }));
+    peakRss = Math.max(peakRss, rssMb());
+    for (let i = 0; i < 20; i++) idle.push(await healthz());
+    const report = `/healthz idle: median ${median(idle).toFixed(1)} ms; under load (${during.length} probes): median ${median(during).toFixed(1)} ms, p95 ${p95(during).toFixed(1)} ms, max ${Math.max(...during).toFixed(1)} ms; peak RSS ${peakRss.toFixed(0)} MB`;
+    console.log(report);
     expect(peakRss).toBeLessThan(300);
-    // The aim is 100 ms. Client and server share two cores here (with the other jest worker too),
-    // and a CI run measured a 127 ms median against 2.5 ms idle probes, so the bound is 200 ms or
-    // relative to idle probes of this run; it still catches the failure this guards against
-    // (before the fix, 8 such queries blocked /healthz for 55 s and 16 killed the process).
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
-    expect(during.length).toBeGreaterThan(0);
-    expect(median(during)).toBeLessThan(Math.max(200, 50 * median(idle)));
-    expect(Math.max(...during)).toBeLessThan(Math.max(2000, 200 * median(idle)));
-  }, 120_000);
+    expect(during.length).toBeGreaterThanOrEqual(20);
+    // 100 ms is the bound. On shared cores a busy neighbour slows even idle probes (medians of 10 to
+    // 30 ms were seen); then the bound is 10 times this run's idle median (probed before and after
+    // the load) instead. Both fail a server whose event loop the queries hold: unpaced, p95 was
+    // 300 to 1,900 ms, 18 to 60 times the idle median.
+    const bound = Math.max(100, 10 * median(idle));
+    expect({ report, median: median(during) < bound, p95: p95(during) < bound }).toEqual({ report, median: true, p95: true });
+  }, 180_000);
 });
