@@ -2,7 +2,7 @@ import { gql, type TypedDocumentNode } from "@apollo/client";
 import { useApolloClient, useMutation } from "@apollo/client/react";
 import type { ReactNode } from "react";
 import { displayNameOf, type Me } from "../me";
-import { Link, navigate } from "../router";
+import { Link, navigate, useLocation } from "../router";
 import { type MenuEntry, UserMenu } from "./UserMenu";
 
 const LOGOUT: TypedDocumentNode<{ logout: boolean }, Record<string, never>> = gql`
@@ -10,6 +10,9 @@ const LOGOUT: TypedDocumentNode<{ logout: boolean }, Record<string, never>> = gq
     logout
   }
 `;
+
+/** Grids with many columns: the whole window's width, so that they fit without scrolling sideways. */
+const WIDE_PAGES: ReadonlySet<string> = new Set(["/admin/keys", "/admin/users"]);
 
 /** Menu entries for everyone, then the site admin's. */
 const USER_ENTRIES: MenuEntry[] = [
@@ -38,6 +41,7 @@ export function useLogout(): () => Promise<void> {
 
 export function Layout({ me, restricted, children }: { me: Me | null; restricted: boolean; children: ReactNode }) {
   const logout = useLogout();
+  const location = useLocation();
   const entries: MenuEntry[] = restricted
     ? [{ label: "Account", to: "/account" }]
     : [...USER_ENTRIES, ...(me?.isAdmin ? ADMIN_ENTRIES : [])];
@@ -53,7 +57,7 @@ export function Layout({ me, restricted, children }: { me: Me | null; restricted
         </Link>
         <UserMenu name={displayNameOf(me)} entries={entries} />
       </header>
-      <main id="main" className="page" tabIndex={-1}>
+      <main id="main" className={WIDE_PAGES.has(location.pathname) ? "page page-wide" : "page"} tabIndex={-1}>
         {children}
       </main>
     </>
