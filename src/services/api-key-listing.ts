@@ -178,6 +178,16 @@ export function planList(spec: OrderSpec, filter: NormalisedFilter, ownerId: num
   return { spec, ownerId, index: ownerId === null ? indexes.all : indexes.owner, segments, residual };
 }
 
+/**
+ * How a filter is counted: along the index of the filtered column when there is one (`expired`:
+ * the expiry index, `unusedSince`: the last-use index), so each segment's count is a range of an
+ * index, read without the table when no other condition needs a row.
+ */
+export function planCount(filter: NormalisedFilter, ownerId: number | null, now: Date): ListPlan {
+  const order = filter.expired !== null ? ApiKeyOrder.EXPIRES_AT_ASC : filter.unusedSince !== null ? ApiKeyOrder.LAST_USED_AT_DESC : ApiKeyOrder.CREATED_AT_DESC;
+  return planList(ORDER_SPECS[order], filter, ownerId, now);
+}
+
 /** The segments a page starting after `from` reads, in order. */
 export function segmentsFrom(plan: ListPlan, from: Position | null): Segment[] {
   if (from === null || from.value !== null) return plan.segments;

@@ -17,9 +17,11 @@ import {
   listFingerprint,
   matchConditions,
   MAX_ROWS_EXAMINED_PER_PAGE,
+  type NormalisedFilter,
   normaliseFilter,
   ORDER_SPECS,
   orderClause,
+  planCount,
   planList,
   type Position,
   type Sql,
@@ -332,18 +334,32 @@ export class ApiKeyService {
     const nodes = rows.slice(0, first).map(hydrateKeyWithOwner);
     const last = rows.length > first || !stoppedAt ? rows[nodes.length - 1] : undefined;
     const end: Position | null = last ? positionOf(last, spec.column) : stoppedAt;
-    const counted = matchConditions(filter, owner, now);
     return {
       nodes,
       hasNextPage: rows.length > first || stoppedAt !== null,
       endCursor: end ? encodeCursor(tag, end.value, end.id) : null,
-      countTotal: () => this.counts.get(fingerprint, () => this.count(counted), counted),
+      // The conditions go with the count: a write tallies its keys under them (CountTally).
+      countTotal: () => this.counts.get(fingerprint, () => this.countMatching(filter, owner, now), matchConditions(filter, owner, now)),
     };
   }
 
-  private async count(where: Sql): Promise<number> {
-    const [row] = await this.dataSource.query(`SELECT COUNT(*) AS total FROM api_keys k ${where.conditions.length ? `WHERE ${where.conditions.join(" AND ")}` : ""}`, where.params);
-    return Number(row.total);
+  /** Keys matching the filter, summed over the segments of the filtered column's index. */
+  private async countMatching(filter: NormalisedFilter, ownerId: number | null, now: Date): Promise<number> {
+    const plan = planCount(filter, ownerId, now);
+    const hint = indexHint(plan, this.dataSource.options.type === "mysql");
+    let total = 0;
+    for (const segment of plan.segments) {
+      const range = seek(plan, segment, null);
+      const where = { conditions: [...range.conditions, ...plan.residual.conditions], params: [...range.params, ...plan.residual.params] };
+      const [row] = await this.dataSource.query(
+        // No range (no filter, or descriptionContains alone): every row counts or is checked, so the
+        // database picks its cheapest read (its smallest index, or the table).
+        `SELECT COUNT(*) AS total FROM api_keys k ${range.conditions.length ? hint : ""} ${where.conditions.length ? `WHERE ${where.conditions.join(" AND ")}` : ""}`,
+        where.params,
+      );
+      total += Number(row.total);
+    }
+    return total;
   }
 
   private async userIdByEmail(email: string): Promise<number | null> {
@@ -429,11 +445,13 @@ export class ApiKeyService {
    * cannot revoke every key on the server.
    */
   async revokeWhere(actor: AuditActor, filter: ApiKeyFilterInput, dryRun: boolean, now: Date = new Date(), options: { all?: boolean | null } = {}): Promise<number> {
-    const where = filterConditions(filter, now);
     if (dryRun) {
-      const [row] = await this.dataSource.query(`SELECT COUNT(*) AS total ${fromFiltered(where)}`, where.params);
-      return Number(row.total);
+      // As the grid counts: the owner resolved first, then index ranges.
+      const normalised = normaliseFilter(filter);
+      const ownerId = normalised.ownerEmail === null ? null : await this.userIdByEmail(normalised.ownerEmail);
+      return normalised.ownerEmail !== null && ownerId === null ? 0 : this.countMatching(normalised, ownerId, now);
     }
+    const where = filterConditions(filter, now);
     if (where.conditions.length === 0 && options.all !== true) {
       throw new BadUserInputError("The filter is empty, so it matches every key: pass all: true to revoke them all (or use revokeAllApiKeys), or name what to revoke.", "filter");
     }

@@ -5,6 +5,28 @@ import { benchOptions, runBench } from "../../bench/run";
 import { runSoak, soakOptions } from "../../bench/soak";
 import { testDatabaseKind } from "../support/database";
 
+/** One scenario per order and filter of the admin grid (and a few combinations). */
+const ADMIN_LISTS = [
+  "admin-list-first",
+  "admin-list-deep",
+  "admin-list-created-asc",
+  "admin-list-last-used",
+  "admin-list-last-used-nulls",
+  "admin-list-expires",
+  "admin-list-expires-nulls",
+  "admin-list-owner",
+  "admin-list-description",
+  "admin-list-description-none",
+  "admin-list-expired",
+  "admin-list-unexpired",
+  "admin-list-unused",
+  "admin-list-created-before",
+  "admin-list-expired-by-expiry",
+  "admin-list-unused-by-last-use",
+  "admin-list-owner-last-used",
+  "admin-list-owner-unexpired-expires",
+];
+
 /**
  * Smoke runs of `npm run bench` and `npm run soak` at tiny sizes, on this project's database, so
  * neither script rots. They assert what the scripts must get right, never a speed.
@@ -23,10 +45,10 @@ describe("benchmark and soak scripts (smoke)", () => {
     const scenario = (id: string) => report.scenarios.find((s) => s.id === id && (s.db === db || s.db === null))!.median;
 
     expect(report.scenarios.map((s) => s.id).sort()).toEqual(
-      ["admin-list-deep", "admin-list-first", "anonymous", "apikey-1M", "apikey-1M-nocache", "apikey-basic", "apikey-header", "apikey-nocache", "bad-keys-checksum", "bad-keys-revoked", "bad-keys-unknown", "baseline-apollo", "baseline-http", "apollo-lean", "cookie-me", "naive-bcrypt-keys", "password-basic"].sort(),
+      [...ADMIN_LISTS, "anonymous", "apikey-1M", "apikey-1M-nocache", "apikey-basic", "apikey-header", "apikey-nocache", "bad-keys-checksum", "bad-keys-revoked", "bad-keys-unknown", "baseline-apollo", "baseline-http", "apollo-lean", "cookie-me", "naive-bcrypt-keys", "password-basic"].sort(),
     );
     for (const s of report.scenarios) expect({ id: s.id, unexpected: s.median.unexpected }).toEqual({ id: s.id, unexpected: 0 });
-    for (const id of ["baseline-http", "baseline-apollo", "apollo-lean", "anonymous", "apikey-basic", "apikey-header", "apikey-1M", "apikey-nocache", "apikey-1M-nocache", "password-basic", "bad-keys-unknown", "bad-keys-revoked", "bad-keys-checksum", "admin-list-first", "admin-list-deep", "cookie-me"]) {
+    for (const id of ["baseline-http", "baseline-apollo", "apollo-lean", "anonymous", "apikey-basic", "apikey-header", "apikey-1M", "apikey-nocache", "apikey-1M-nocache", "password-basic", "bad-keys-unknown", "bad-keys-revoked", "bad-keys-checksum", ...ADMIN_LISTS, "cookie-me"]) {
       expect({ id, served: scenario(id).requests > 0 }).toEqual({ id, served: true });
     }
     // At most one: a key's first request reads it, the key cache answers the rest.
@@ -45,7 +67,7 @@ describe("benchmark and soak scripts (smoke)", () => {
     expect(fs.readFileSync(report.files!.png).subarray(1, 4).toString()).toBe("PNG");
     const markdown = fs.readFileSync(report.files!.md, "utf8");
     expect(markdown).toContain("| apikey-basic | " + db);
-    expect(JSON.parse(fs.readFileSync(report.files!.json, "utf8")).scenarios).toHaveLength(17);
+    expect(JSON.parse(fs.readFileSync(report.files!.json, "utf8")).scenarios).toHaveLength(15 + ADMIN_LISTS.length);
   }, 240_000);
 
   test("bench --only: just the scenarios named (the target pair closer in time), revokeAllApiKeys only when named; an unknown name is refused", async () => {

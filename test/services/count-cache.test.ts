@@ -64,4 +64,35 @@ describe("CountCache (totalCount memo)", () => {
     await expect(cache.get("a", async () => 10)).resolves.toBe(10);
     await expect(cache.get("c", async () => 30)).resolves.toBe(3);
   });
+
+  test("apply after a write: snapshotted counts move by their delta and keep their age; counts replaced or pending meanwhile are dropped", async () => {
+    let now = 0;
+    let queries = 0;
+    const cache = new CountCache<string>(5000, 60_000, 10, () => now);
+    const compute = (value: number) => async () => {
+      queries++;
+      return value;
+    };
+    await cache.get("all", compute(100), "scope-all");
+    await cache.get("mine", compute(10), "scope-mine");
+    await cache.get("theirs", compute(20), "scope-theirs");
+    const snapshot = cache.snapshot();
+    expect(snapshot.items.map((item) => [item.key, item.settled, item.scope])).toEqual([
+      ["theirs", 20, "scope-theirs"],
+      ["mine", 10, "scope-mine"],
+      ["all", 100, "scope-all"],
+    ]);
+    // Meanwhile: "theirs" is counted again (its entry replaced), and a new count is still pending.
+    now = 6000;
+    await cache.get("theirs", compute(25)); // stale: answered 20, counted again in the background
+    await flush();
+    void cache.get("pending", () => new Promise<number>(() => undefined));
+    cache.apply(snapshot, [-1, -2, -3]);
+    // Adjusted, not counted again (past the TTL they answer at once, as stale counts do).
+    await expect(cache.get("mine", compute(999))).resolves.toBe(8);
+    await expect(cache.get("all", compute(999))).resolves.toBe(97);
+    // Dropped: counted again.
+    await expect(cache.get("theirs", compute(30))).resolves.toBe(30);
+    await expect(cache.get("pending", compute(5))).resolves.toBe(5);
+  });
 });
