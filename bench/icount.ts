@@ -10,7 +10,8 @@
  * Flags (or env): --requests n (ICOUNT_REQUESTS, 3000), --warmup n (ICOUNT_WARMUP, 12000),
  * --targets list (ICOUNT_TARGETS, baseline-http,baseline-apollo,apollo-lean,service,service-nocache;
  * also service-typename: the service answering `{ __typename }`, no resolver run; service-1M and
- * service-1M-nocache: as service and service-nocache with 1,000,000 keys in the table),
+ * service-1M-nocache: as service and service-nocache with 1,000,000 keys in the table; service-cookie:
+ * as service, authenticated by the session cookies of 20 logged-in users),
  * --servers-dir dir (ICOUNT_SERVERS_DIR): measure compiled servers from there instead of building
  * (an ablation: a copy of .bench-build/ with one part patched out, kept inside the project so
  * its requires still find node_modules), --out dir (bench/results).
@@ -22,6 +23,7 @@ import os from "node:os";
 import path from "node:path";
 import { compiledServersDir, startServer } from "./lib/children";
 import { createBenchDatabase, seed } from "./lib/databases";
+import { loginCookies } from "./lib/load";
 
 interface Target {
   name: string;
@@ -29,9 +31,13 @@ interface Target {
   env: Record<string, string>;
   query: string;
   authenticated: boolean;
+  /** Authenticated by the session cookies of logged-in users instead of API keys. */
+  cookie?: boolean;
   /** "big": the database with BIG_TABLE_KEYS keys (the same 1,000 drawn from), else 1,001 keys. */
   database?: "big";
 }
+
+const PASSWORD = "icount-password";
 
 /** The key table of the `-1M` targets: the lookup's cost against the table's size. */
 const BIG_TABLE_KEYS = 1_000_000;
@@ -42,6 +48,7 @@ const TARGETS: Record<string, Omit<Target, "name">> = {
   "apollo-lean": { file: "apollo-lean", env: {}, query: "{ hello }", authenticated: false },
   service: { file: "service", env: {}, query: "{ me { id email } }", authenticated: true },
   "service-typename": { file: "service", env: {}, query: "{ __typename }", authenticated: true },
+  "service-cookie": { file: "service", env: {}, query: "{ me { id email } }", authenticated: true, cookie: true },
   "service-nocache": { file: "service", env: { KEY_CACHE_WINDOW_MS: "0" }, query: "{ me { id email } }", authenticated: true },
   "service-1M": { file: "service", env: {}, query: "{ me { id email } }", authenticated: true, database: "big" },
   "service-1M-nocache": { file: "service", env: { KEY_CACHE_WINDOW_MS: "0" }, query: "{ me { id email } }", authenticated: true, database: "big" },
@@ -62,9 +69,9 @@ export async function runIcount(options: { requests: number; warmup: number; tar
   const results: IcountResult[] = [];
   try {
     const basicHeaders = (keys: string[]) => keys.map((key) => ({ authorization: `Basic ${Buffer.from(`apikey:${key}`).toString("base64")}` }));
-    const seeded = await seed(db, { users: 100, realKeys: 1000, totalKeys: 1001, password: "icount-password", bcryptCost: 4 });
+    const seeded = await seed(db, { users: 100, realKeys: 1000, totalKeys: 1001, password: PASSWORD, bcryptCost: 4 });
     const keyHeaders = basicHeaders(seeded.keys);
-    const bigKeyHeaders = big ? basicHeaders((await seed(big, { users: 100, realKeys: 1000, totalKeys: BIG_TABLE_KEYS, password: "icount-password", bcryptCost: 4 })).keys) : [];
+    const bigKeyHeaders = big ? basicHeaders((await seed(big, { users: 100, realKeys: 1000, totalKeys: BIG_TABLE_KEYS, password: PASSWORD, bcryptCost: 4 })).keys) : [];
     // Instruction counts do not depend on what else runs, so two servers are measured at a time.
     const measure = async (name: string): Promise<IcountResult> => {
       const spec = TARGETS[name];
@@ -72,12 +79,13 @@ export async function runIcount(options: { requests: number; warmup: number; tar
       const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "xta-icount-"));
       const server = await startServer(`icount-${name}`, spec.file, { ...TIMERS_OUT_OF_THE_COUNT, BENCH_LOG_FILE: path.join(outDir, "access.log"), DATABASE_URL: (spec.database === "big" ? big : db).url, ...spec.env }, {
         wrapper: ["valgrind", "--tool=callgrind", `--callgrind-out-file=${outDir}/callgrind.%p`],
-        startTimeoutMs: 300_000,
+        // Node starting under valgrind takes minutes, more on a machine busy with other work.
+        startTimeoutMs: 900_000,
         serversDir: options.serversDir,
       });
       try {
         const body = JSON.stringify({ query: spec.query });
-        const headers = !spec.authenticated ? [{}] : spec.database === "big" ? bigKeyHeaders : keyHeaders;
+        const headers = !spec.authenticated ? [{}] : spec.cookie ? await loginCookies(server, seeded.emails.slice(1, 21), PASSWORD) : spec.database === "big" ? bigKeyHeaders : keyHeaders;
         await load(server.port, options.warmup, headers, body);
         // A full GC at a fixed point, so whether a major collection falls into the window does
         // not depend on what the warm-up left behind; then more warm-up, because a forced GC
@@ -157,7 +165,7 @@ function report(results: IcountResult[], options: { requests: number; warmup: nu
     "",
   ];
   const ratio = (a: string, b: string) => (byName.has(a) && byName.has(b) ? `| ${a} / ${b} | ${(byName.get(b)! / byName.get(a)!).toFixed(2)} |` : null);
-  const ratios = [ratio("service", "baseline-apollo"), ratio("service", "apollo-lean"), ratio("apollo-lean", "baseline-http"), ratio("service", "baseline-http"), ratio("baseline-apollo", "baseline-http"), ratio("service", "service-nocache"), ratio("service-1M", "service"), ratio("service-1M-nocache", "service-nocache")].filter(Boolean);
+  const ratios = [ratio("service", "baseline-apollo"), ratio("service", "apollo-lean"), ratio("apollo-lean", "baseline-http"), ratio("service", "baseline-http"), ratio("baseline-apollo", "baseline-http"), ratio("service", "service-nocache"), ratio("service-cookie", "service"), ratio("service-1M", "service"), ratio("service-1M-nocache", "service-nocache")].filter(Boolean);
   if (ratios.length) lines.push("Ratios as throughput would see them if user-space work were all (inverse of the instruction ratio):", "", "| ratio | value |", "|---|---|", ...(ratios as string[]), "");
   return lines.join("\n");
 }
