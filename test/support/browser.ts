@@ -148,10 +148,9 @@ export function useBrowser(env: Record<string, string> = {}, setup: { keysEnable
 /**
  * Chromium logs a failed fetch's status as a console error ("Failed to load resource: … 401"):
  * the pages receive 401/403/429 on purpose in these flows, so only those lines are let through.
- * The browser also asks for /favicon.ico by itself, which the service does not serve (404).
+ * (The page names its icon inline, `data:,`, so the browser asks for no /favicon.ico.)
  */
 const EXPECTED_CONSOLE = /^Failed to load resource: the server responded with a status of (401|403|429)\b/;
-const EXPECTED_MISSING = /\/favicon\.ico$/;
 
 function watch(page: Page, problems: string[], unauthorized: BrowserHarness["unauthorized"]): void {
   page.on("console", (message) => {
@@ -159,7 +158,6 @@ function watch(page: Page, problems: string[], unauthorized: BrowserHarness["una
     const text = message.text();
     if (EXPECTED_CONSOLE.test(text)) return;
     const source = message.location().url;
-    if (EXPECTED_MISSING.test(source) && text.includes("404")) return;
     problems.push(`console error on ${page.url()}: ${text}${source ? ` (${source})` : ""}`);
   });
   page.on("pageerror", (error) => problems.push(`uncaught error on ${page.url()}: ${error.message}`));
