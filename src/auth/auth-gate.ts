@@ -57,7 +57,7 @@ export class AuthGate {
     // An API key sent with an email: a key is no password of ours, so no lookup, no bcrypt and no
     // place in the line, whatever the email (the answer tells nothing about it).
     if (parseApiKey(password).ok) return this.afterKeyOrNone(KEY_AS_PASSWORD, ip);
-    const { authenticator, throttle, shared, queue } = this.deps;
+    const { authenticator, throttle } = this.deps;
     const ipKey = ipSubject(ip);
     // A throttled IP costs no SQL and no place in the line, unless the browser carries a device
     // cookie for the account: then only that cookie's own counter applies.
@@ -65,13 +65,52 @@ export class AuthGate {
       const ipVerdict = throttle.check(ipKey);
       if (ipVerdict.blocked) return refused(ipVerdict.retryAfterSeconds);
     }
+    const account = { found: null as Awaited<ReturnType<typeof authenticator.findPasswordAccount>> | null };
+    const outcome = await this.evaluateOnce(
+      ip,
+      async () => {
+        account.found = await authenticator.findPasswordAccount(email);
+        return device !== null ? [deviceSubject(device)] : [ipKey, accountSubject(account.found, email)];
+      },
+      async () => {
+        const result = await authenticator.verifyPassword(account.found!, password);
+        return { passed: result.ok, value: result };
+      },
+    );
+    if ("throttled" in outcome) return outcome;
+    return outcome.value.ok ? outcome.value : { ...outcome.value, throttled: false };
+  }
+
+  /**
+   * A password check of a signed-in user's own account (changeMyPassword's current password),
+   * under the same rules as a login: refused at once from a throttled IP, a place in the line in
+   * front of bcrypt, the attempt reserved against the IP and the account (in memory and in the
+   * database) before `check` runs bcrypt, a failure keeping its reservation. Without it a stolen
+   * API key could run bcrypt after bcrypt against its owner's password, outside the line.
+   * `check` returns whether the password passed, with what it made of it.
+   */
+  async checkOwnPassword<T>(account: { userId: number; email: string }, ip: string, check: () => Promise<{ passed: boolean; value: T }>): Promise<Refusal | { passed: boolean; value: T }> {
+    const ipKey = ipSubject(ip);
+    const ipVerdict = this.deps.throttle.check(ipKey);
+    if (ipVerdict.blocked) return refused(ipVerdict.retryAfterSeconds);
+    const outcome = await this.evaluateOnce(ip, async () => [ipKey, accountSubject(account, account.email)], check);
+    return "throttled" in outcome ? outcome : { passed: outcome.passed, value: outcome.value };
+  }
+
+  /**
+   * One password evaluation: a place in the line, then the attempt reserved against `subjects`
+   * (in memory, then in the database), then `evaluate` on the ticket's turn. A failed evaluation
+   * keeps its reservations; a passed one gives them back; one never evaluated (refused, or a
+   * database error) was never an attempt.
+   */
+  private async evaluateOnce<T>(ip: string, subjectsOf: () => Promise<string[]>, evaluate: () => Promise<{ passed: boolean; value: T }>): Promise<Refusal | { passed: boolean; value: T }> {
+    const { throttle, shared, queue } = this.deps;
     const entering = queue.enter(ip);
     const admission = entering instanceof Promise ? await entering : entering;
     if (!admission.admitted) return { ok: false, throttled: true, busy: admission.reason === "busy", retryAfterSeconds: admission.retryAfterSeconds };
     const { ticket } = admission;
     try {
-      const account = await authenticator.findPasswordAccount(email);
-      const subjects = device !== null ? [deviceSubject(device)] : [ipKey, accountSubject(account, email)];
+      const subjects = await subjectsOf();
       const local = throttle.reserve(...subjects);
       if (local.blocked) return refused(local.retryAfterSeconds);
       let evaluated = false;
@@ -84,13 +123,13 @@ export class AuthGate {
         }
         await ticket.turn();
         evaluated = true;
-        const result = await authenticator.verifyPassword(account, password);
-        if (!result.ok) return { ...result, throttled: false };
-        local.release();
-        await global.release();
-        return result;
+        const outcome = await evaluate();
+        if (outcome.passed) {
+          local.release();
+          await global.release();
+        }
+        return outcome;
       } finally {
-        // Not evaluated (refused, or a database error): the attempt was never made.
         if (!evaluated) local.release();
       }
     } finally {

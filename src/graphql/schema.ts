@@ -5,7 +5,7 @@ import { authChecker } from "../auth/auth-checker";
 import { ApiKeyConnectionResolver, ApiKeyResolver } from "../resolvers/api-key.resolver";
 import { AuditEventResolver } from "../resolvers/audit-event.resolver";
 import { ExternalToolSettingsResolver } from "../resolvers/external-tool-settings.resolver";
-import { type AccountThrottle, UserConnectionResolver, UserResolver } from "../resolvers/user.resolver";
+import { UserConnectionResolver, UserResolver } from "../resolvers/user.resolver";
 import type { Services } from "../services";
 import type { AuthGate } from "../auth/auth-gate";
 import type { DeviceCookies } from "../auth/device-cookies";
@@ -24,21 +24,20 @@ const RESOLVERS = [ApiKeyResolver, ApiKeyConnectionResolver, UserResolver, UserC
 
 /** What login needs beyond the services: the brute-force throttle of Basic passwords, and device cookies. */
 export interface LoginDependencies {
-  gate: Pick<AuthGate, "authenticate">;
+  /** Also changeMyPassword's check of the current password. */
+  gate: Pick<AuthGate, "authenticate" | "checkOwnPassword">;
   deviceCookies: Pick<DeviceCookies, "issue" | "verify" | "lifetimeMs">;
 }
 
 /** Resolvers get their services through the constructor: no global container to swap in tests. */
 export async function createSchema(
   services: Pick<Services, "apiKeys" | "users" | "accounts" | "settings" | "audit" | "sessions">,
-  /** The server's brute-force throttle: changeMyPassword's wrong current passwords count in it. */
-  throttle: AccountThrottle,
   logins: LoginDependencies,
 ): Promise<GraphQLSchema> {
   const instances = new Map<Function, object>([
     [ApiKeyResolver, new ApiKeyResolver(services.apiKeys)],
     [ApiKeyConnectionResolver, new ApiKeyConnectionResolver()],
-    [UserResolver, new UserResolver(services.users, services.accounts, throttle)],
+    [UserResolver, new UserResolver(services.users, services.accounts, logins.gate)],
     [UserConnectionResolver, new UserConnectionResolver()],
     [ExternalToolSettingsResolver, new ExternalToolSettingsResolver(services.settings)],
     [AuditEventResolver, new AuditEventResolver(services.audit)],

@@ -66,7 +66,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   );
   // Failed authentications per client IP and per account: in memory, per instance, and for
   // password attempts also in the database, shared by every instance (docs/security.md).
-  // changeMyPassword's wrong current passwords count against the account here too.
+  // changeMyPassword's current password goes through the gate too, like a login.
   const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries, now: clock });
   const gate = new AuthGate({
     authenticator,
@@ -77,7 +77,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const limits = graphqlLimits(security.graphql);
   const deviceCookies = new DeviceCookies(dataSource, config.sessions.deviceCookieLifetimeMs);
   await deviceCookies.load();
-  const apollo = await createApollo({ schema: await createSchema(services, throttle, { gate, deviceCookies }), limits, introspection: config.introspection, logger });
+  const apollo = await createApollo({ schema: await createSchema(services, { gate, deviceCookies }), limits, introspection: config.introspection, logger });
   const graphql = createGraphQLHandler({
     apollo,
     gate,

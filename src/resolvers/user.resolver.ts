@@ -3,8 +3,9 @@ import { actorOf } from "../auth/actor";
 import { ADMIN, authenticatedIdentity, PENDING_PASSWORD_CHANGE } from "../auth/auth-checker";
 import type { AuthenticatedContext, Context } from "../auth/context.type";
 import { User } from "../entities/user.entity";
-import { TooManyRequestsError, UnauthenticatedError } from "../errors";
-import { accountSubject, type AuthThrottle } from "../auth/auth-throttle";
+import { HeaderMap } from "@apollo/server";
+import type { AuthGate } from "../auth/auth-gate";
+import { PasswordLineFullError, TooManyRequestsError, UnauthenticatedError } from "../errors";
 import { type AccountService, type UserActivity, WrongCurrentPasswordError } from "../services/account.service";
 import type { UserService } from "../services/user.service";
 import { ChangeMyPasswordArgs } from "./types/change-my-password.args";
@@ -17,7 +18,7 @@ export class UserResolver {
   constructor(
     private readonly users: UserService,
     private readonly accounts: AccountService,
-    private readonly throttle: AccountThrottle,
+    private readonly gate: PasswordGate,
   ) {}
 
   // Authenticated like @Authorized() would, without its middleware chain (see authenticatedIdentity);
@@ -64,22 +65,26 @@ export class UserResolver {
   @Mutation(() => Boolean, { description: "The caller's own password; ends the caller's other login sessions where sessions exist. API keys keep working." })
   async changeMyPassword(@Args(() => ChangeMyPasswordArgs) args: ChangeMyPasswordArgs, @Ctx() context: AuthenticatedContext): Promise<boolean> {
     const { identity, clientIp } = context;
-    // Checked before any bcrypt, and failures counted against the account as failed logins are:
-    // a stolen API key is no way to guess its owner's password.
-    const account = accountSubject({ userId: identity.userId }, identity.email);
-    const verdict = this.throttle.check(account);
-    if (verdict.blocked) throw new TooManyRequestsError(verdict.retryAfterSeconds);
-    try {
-      await this.accounts.changeOwnPassword(
-        // From a cookie session, that session stays; the user's other sessions end.
-        { userId: identity.userId, email: identity.email, ip: clientIp, sessionId: identity.method === "session" && identity.sessionId !== undefined ? identity.sessionId : null },
-        args.currentPassword,
-        args.newPassword,
-      );
-    } catch (error) {
-      if (error instanceof WrongCurrentPasswordError) this.throttle.recordFailure(account);
-      throw error;
-    }
+    // The new password's rules first: a mistake there is no guess at the current one.
+    this.accounts.checkNewPassword(identity.email, args.currentPassword, args.newPassword);
+    // The current password is checked as a login's is (the line in front of bcrypt, the attempt
+    // reserved against IP and account first): a stolen API key is no way to guess its owner's password.
+    const outcome = await this.gate.checkOwnPassword({ userId: identity.userId, email: identity.email }, clientIp, async () => {
+      try {
+        await this.accounts.changeOwnPassword(
+          // From a cookie session, that session stays; the user's other sessions end.
+          { userId: identity.userId, email: identity.email, ip: clientIp, sessionId: identity.method === "session" && identity.sessionId !== undefined ? identity.sessionId : null },
+          args.currentPassword,
+          args.newPassword,
+        );
+        return { passed: true, value: null };
+      } catch (error) {
+        if (error instanceof WrongCurrentPasswordError) return { passed: false, value: error };
+        throw error;
+      }
+    });
+    if ("throttled" in outcome) throw outcome.busy ? new PasswordLineFullError(outcome.retryAfterSeconds) : withRetryAfter(new TooManyRequestsError(outcome.retryAfterSeconds), outcome.retryAfterSeconds);
+    if (!outcome.passed) throw outcome.value;
     return true;
   }
 
@@ -135,7 +140,14 @@ export class UserResolver {
   }
 }
 
-export type AccountThrottle = Pick<AuthThrottle, "check" | "recordFailure">;
+/** changeMyPassword's check of the current password, under the login throttle and the bcrypt line. */
+export type PasswordGate = Pick<AuthGate, "checkOwnPassword">;
+
+/** Apollo copies `extensions.http.headers` onto the response, as it takes the status from there. */
+function withRetryAfter(error: TooManyRequestsError, seconds: number): TooManyRequestsError {
+  (error.extensions.http as { headers?: HeaderMap }).headers = new HeaderMap([["retry-after", String(seconds)]]);
+  return error;
+}
 
 const NO_ACTIVITY: UserActivity = { keyCount: 0, activeKeyCount: 0, lastActivityAt: null, passwordChangeRequired: false, passwordChangedAt: null };
 const activityLoaders = new WeakMap<Context, ActivityLoader>();

@@ -134,13 +134,23 @@ export class AccountService {
   }
 
   /**
+   * The new password's rules, checked without bcrypt (before any attempt at the current one is
+   * counted): the password policy, and differing from the current password given (if that one is
+   * wrong, the change fails on it anyway).
+   */
+  checkNewPassword(email: string, currentPassword: string, newPassword: string): void {
+    const problem = describePasswordProblem(newPassword, email);
+    if (problem) throw new BadUserInputError(`newPassword ${problem}.`, "newPassword");
+    if (newPassword === currentPassword) throw new BadUserInputError("newPassword must differ from the current password.", "newPassword");
+  }
+
+  /**
    * The caller's own password. The current one must be given (a stolen API key alone cannot take
    * the account over; the caller throttles WrongCurrentPasswordError like failed logins). Ends the caller's other sessions;
    * API keys keep working: they are separate credentials.
    */
   async changeOwnPassword(changer: PasswordChanger, currentPassword: string, newPassword: string): Promise<void> {
-    const problem = describePasswordProblem(newPassword, changer.email);
-    if (problem) throw new BadUserInputError(`newPassword ${problem}.`, "newPassword");
+    this.checkNewPassword(changer.email, currentPassword, newPassword);
     const [row]: Row[] = await this.dataSource.query("SELECT password_hash FROM users WHERE id = ?", [changer.userId]);
     if (!row) throw new NotFoundError(USER_NOT_FOUND);
     const currentHash = String(row.password_hash);
@@ -148,8 +158,6 @@ export class AccountService {
       this.audit.noteAuthFailure({ reason: "WRONG_CURRENT_PASSWORD", method: "password", ip: changer.ip ?? "unknown", userId: changer.userId, email: changer.email });
       throw new WrongCurrentPasswordError();
     }
-    // The current password was just proven, so comparing the two texts is enough.
-    if (newPassword === currentPassword) throw new BadUserInputError("newPassword must differ from the current password.", "newPassword");
     const newHash = await this.passwords.hash(newPassword);
     const sessionsEnded = await inTransaction(this.dataSource, async (manager) => {
       // Only over the hash just checked: of two changes racing, the second finds it gone.

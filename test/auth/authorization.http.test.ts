@@ -121,7 +121,7 @@ describe("authorization of every operation in the schema", () => {
   beforeAll(async () => {
     app = await startTestApp();
     // Only the schema's shape is read here: the login and throttle collaborators are never called.
-    operations = operationsOf(await createSchema(app.services, {} as never, {} as never));
+    operations = operationsOf(await createSchema(app.services, {} as never));
   });
   beforeEach(async () => {
     await app.reset();

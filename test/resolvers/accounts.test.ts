@@ -1,6 +1,6 @@
 import { SYSTEM_ACTOR } from "../../src/entities/audit-event.entity";
 import { PERMISSION_DENIED_MESSAGE } from "../../src/errors";
-import { basic, errorCode, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
+import { basic, type Credentials, errorCode, startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
 import { withAdminAndAlice } from "../support/admin-and-alice";
 import { runProcess } from "../support/cli";
 import { createTestDatabase } from "../support/database";
@@ -290,8 +290,10 @@ describe("the server's first start with an ADMIN_PASSWORD the rules refuse", () 
 describe("changeMyPassword is throttled like a login", () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ AUTH_FAILURE_LIMIT: "3" });
+    // Each test's guesses come from a client address of their own (the throttle counts per IP too).
+    app = await startTestApp({ AUTH_FAILURE_LIMIT: "3", TRUST_PROXY: "1" });
   });
+  const from = (credentials: Credentials, ip: string): Credentials => ({ ...credentials, headers: { ...credentials.headers, "x-forwarded-for": ip } });
   afterAll(async () => {
     await app.close();
   });
@@ -303,9 +305,9 @@ describe("changeMyPassword is throttled like a login", () => {
     const next = "a fine new password";
     app.secrets.add(next);
     for (let attempt = 0; attempt < 3; attempt++) {
-      expect(errorCode(await app.graphql(CHANGE, { current: `wrong guess number ${attempt}`, next }, viaKey(key)))).toBe("BAD_USER_INPUT");
+      expect(errorCode(await app.graphql(CHANGE, { current: `wrong guess number ${attempt}`, next }, from(viaKey(key), "203.0.113.21")))).toBe("BAD_USER_INPUT");
     }
-    const blocked = await app.graphql(CHANGE, { current: bob.password, next }, viaKey(key));
+    const blocked = await app.graphql(CHANGE, { current: bob.password, next }, from(viaKey(key), "203.0.113.22"));
     expect(blocked.status).toBe(429);
     expect(errorCode(blocked)).toBe("TOO_MANY_REQUESTS");
     // One counter per account: password logins to it wait too, while its keys keep working.
@@ -315,5 +317,35 @@ describe("changeMyPassword is throttled like a login", () => {
     const [row] = await app.db.dataSource.query("SELECT count, details FROM audit_events WHERE action = 'AUTHENTICATION_FAILED'");
     expect(Number(row.count)).toBe(3);
     expect(JSON.parse(row.details)).toEqual({ reason: "WRONG_CURRENT_PASSWORD", method: "password" });
+  });
+
+  test("20 concurrent wrong current passwords: at most the limit reach bcrypt, the rest get 429 with Retry-After", async () => {
+    const carol = await app.createUser("carol@example.org");
+    const { key } = await app.generateKey(carol);
+    const next = "another fine new password";
+    app.secrets.add(next);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => app.graphql(CHANGE, { current: `concurrent guess ${i}`, next }, from(viaKey(key), "203.0.113.31"))));
+    const evaluated = results.filter((result) => errorCode(result) === "BAD_USER_INPUT");
+    const throttled = results.filter((result) => result.status === 429);
+    expect(evaluated.length).toBeGreaterThan(0);
+    expect(evaluated.length).toBeLessThanOrEqual(3);
+    expect(evaluated.length + throttled.length).toBe(20);
+    expect(Number(throttled[0].headers.get("retry-after"))).toBeGreaterThan(0);
+    // The right password is refused too while the account is throttled.
+    expect((await app.graphql(CHANGE, { current: carol.password, next }, from(viaKey(key), "203.0.113.32"))).status).toBe(429);
+  });
+
+  test("a new password that breaks the rules is refused before bcrypt and is no attempt at the current one", async () => {
+    const dave = await app.createUser("dave@example.org");
+    const { key } = await app.generateKey(dave);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const refused = await app.graphql(CHANGE, { current: `not checked ${attempt}`, next: "short" }, from(viaKey(key), "203.0.113.41"));
+      expect(errorCode(refused)).toBe("BAD_USER_INPUT");
+      expect(refused.body.errors![0].extensions!.argumentName).toBe("newPassword");
+    }
+    expect(errorCode(await app.graphql(CHANGE, { current: dave.password, next: dave.password }, from(viaKey(key), "203.0.113.41")))).toBe("BAD_USER_INPUT");
+    const next = "dave's chosen new password";
+    app.secrets.add(next);
+    expect((await app.graphql(CHANGE, { current: dave.password, next }, from(viaKey(key), "203.0.113.41"))).body.data?.changeMyPassword).toBe(true);
   });
 });
