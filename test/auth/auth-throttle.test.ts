@@ -80,6 +80,56 @@ describe("AuthThrottle", () => {
     now += 30_000;
     expect(t.check("account:1")).toEqual({ blocked: false });
   });
+
+  test("check forgets a window that has ended", () => {
+    const t = throttle(1, 1000);
+    t.recordFailure("ip:a");
+    now += 999;
+    t.check("ip:a");
+    expect(t.size).toBe(1);
+    now += 1;
+    expect(t.check("ip:a")).toEqual({ blocked: false });
+    expect(t.size).toBe(0);
+  });
+
+  test("block: a window already over (or ending now) is not stored; a live window is raised to the limit and the later end", () => {
+    const t = throttle(5, 10_000);
+    t.block("account:1", now);
+    t.block("account:2", now - 1);
+    expect(t.size).toBe(0);
+    t.recordFailure("account:3"); // one failure here, window ends at now + 10 s
+    t.block("account:3", now + 30_000);
+    expect(t.size).toBe(1);
+    expect(t.check("account:3")).toEqual({ blocked: true, retryAfterSeconds: 30 });
+    t.block("account:3", now + 5_000); // an earlier end never shortens the block
+    expect(t.check("account:3")).toEqual({ blocked: true, retryAfterSeconds: 30 });
+  });
+
+  test("block: past maxEntries, the map is trimmed like any other", () => {
+    const t = throttle(1, 60_000, 3);
+    for (let i = 0; i < 5; i++) t.block(`account:${i}`, now + 60_000);
+    expect(t.size).toBe(3);
+    expect(t.check("account:0")).toEqual({ blocked: false });
+    expect(t.check("account:4")).toMatchObject({ blocked: true });
+  });
+
+  test("trimming drops ended windows first, wherever they are in the map, then only as many of the oldest as needed", () => {
+    const t = throttle(1, 100, 3);
+    t.block("account:long", now + 10_000); // oldest, still running when the others have ended
+    t.recordFailure("ip:b"); // ends at now + 100
+    t.recordFailure("ip:c"); // ends at now + 100
+    now += 100;
+    t.recordFailure("ip:d");
+    expect(t.size).toBe(2);
+    expect(t.check("account:long")).toMatchObject({ blocked: true });
+    expect(t.check("ip:d")).toMatchObject({ blocked: true });
+
+    // Nothing ended: exactly one (the oldest) leaves for each newcomer past the bound.
+    t.recordFailure("ip:e");
+    t.recordFailure("ip:f");
+    expect(t.size).toBe(3);
+    expect([t.check("account:long"), t.check("ip:d"), t.check("ip:e"), t.check("ip:f")].map((v) => v.blocked)).toEqual([false, true, true, true]);
+  });
 });
 
 describe("clientIp", () => {

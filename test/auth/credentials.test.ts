@@ -54,6 +54,11 @@ describe("credential parsing", () => {
     expect(parseCredentials({ apikey: "k".repeat(10_000) })).toEqual({ kind: "malformed" });
   });
 
+  test("apikey header at the length bound: 4,096 characters pass, 4,097 are malformed", () => {
+    expect(parseCredentials({ apikey: "k".repeat(4096) })).toEqual({ kind: "apikey", key: "k".repeat(4096), via: "header" });
+    expect(parseCredentials({ apikey: "k".repeat(4097) })).toEqual({ kind: "malformed" });
+  });
+
   test("strict base64: exactly the canonical, padded, standard-alphabet encodings of control-free UTF-8 decode", () => {
     // The rule stated as a regular expression plus a round trip; the decoder must agree on any input.
     const reference = (encoded: string): string | null => {

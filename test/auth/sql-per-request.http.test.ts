@@ -1,3 +1,4 @@
+import * as keyFormat from "../../src/keys/api-key-format";
 import { SYSTEM_ACTOR } from "../../src/entities/audit-event.entity";
 import { countQueries, type QueryCounter } from "../../src/db/query-counter";
 import { startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
@@ -18,6 +19,7 @@ describe("SQL statements per authenticated request (key cache on)", () => {
     // A window long enough that a busy CI machine's late timers never let the cache go stale mid-test.
     app = await startTestApp({ KEY_CACHE_WINDOW_MS: "2000" });
     alice = await app.createUser("alice@example.org");
+    await app.db.dataSource.query("UPDATE users SET display_name = 'Alice A.' WHERE id = ?", [alice.id]);
     await app.setKeysEnabled(true);
     ({ key } = await app.generateKey(alice));
     counter = countQueries(app.db.dataSource);
@@ -52,7 +54,7 @@ describe("SQL statements per authenticated request (key cache on)", () => {
     expect(result.body.data.me).toEqual({
       id: String(alice.id),
       email: "alice@example.org",
-      displayName: stored!.displayName,
+      displayName: "Alice A.",
       isAdmin: false,
       active: true,
       createdAt: stored!.createdAt.toISOString(),
@@ -79,6 +81,23 @@ describe("SQL statements per authenticated request (key cache on)", () => {
   test("made-up key (well formed, valid checksum, no valid tag): 401 without any SQL", async () => {
     const send = async () => (await app.graphql("{ me { id } }", undefined, viaKey(madeUpKey()))).status;
     await expect(statementsFor(10, send, 401)).resolves.toEqual({ statements: 0, writes: 0 });
+  });
+
+  test("a session cookie's value sent as an API key: 401 without any SQL", async () => {
+    const { key: cookieValue } = await app.services.keyTags.issue("cookie");
+    const send = async () => (await app.graphql("{ me { id } }", undefined, viaKey(cookieValue))).status;
+    await expect(statementsFor(5, send, 401)).resolves.toEqual({ statements: 0, writes: 0 });
+  });
+
+  test("a password-length string sent as an API key: 401 without hashing it", async () => {
+    const hashing = jest.spyOn(keyFormat, "hashApiKey");
+    try {
+      const send = async () => (await app.graphql("{ me { id } }", undefined, viaKey("correct horse battery staple"))).status;
+      await expect(statementsFor(3, send, 401)).resolves.toEqual({ statements: 0, writes: 0 });
+      expect(hashing).not.toHaveBeenCalled();
+    } finally {
+      hashing.mockRestore();
+    }
   });
 
   test("deleted key sent again and again: one lookup, then none", async () => {
