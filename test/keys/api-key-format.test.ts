@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { API_KEY_LENGTH, API_KEY_PREFIX, generateKey, hashApiKey, hashesEqual, hasValidTag, hintOf, parseApiKey, UNTAGGED_KEY_LENGTH } from "../../src/keys/api-key-format";
 import { issueTestKey, TEST_TAG_SECRET, untaggedKey, withChecksum } from "../support/keys";
 
@@ -38,6 +38,19 @@ describe("API key format", () => {
       const forged = withChecksum(key.slice(0, position) + replacement + key.slice(position + 1, API_KEY_LENGTH - 6));
       expect(parseApiKey(forged)).toEqual({ ok: true, key: forged, tagged: true, kind: "api" });
       expect(hasValidTag(forged, TEST_TAG_SECRET)).toBe(false);
+    }
+  });
+
+  test("the tag, computed independently: HMAC-SHA256 of prefix and body, its first 48 bits mod 62^8 in base62 (keys already issued must keep passing)", () => {
+    const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    for (const body of ["0".repeat(43), "z".repeat(43), "Ab3".repeat(14) + "Q"]) {
+      const signed = API_KEY_PREFIX + body;
+      let value = BigInt("0x" + createHmac("sha256", TEST_TAG_SECRET).update(signed, "latin1").digest().subarray(0, 6).toString("hex")) % 62n ** 8n;
+      let tag = "";
+      for (let i = 0; i < 8; i++, value /= 62n) tag = base62[Number(value % 62n)] + tag;
+      const key = withChecksum(signed + tag);
+      expect(parseApiKey(key)).toEqual({ ok: true, key, tagged: true, kind: "api" });
+      expect(hasValidTag(key, TEST_TAG_SECRET)).toBe(true);
     }
   });
 

@@ -46,6 +46,35 @@ describe("key tags: which keys this server may have issued", () => {
     expect(tags.mayHaveIssued(parsed(madeUpKey()))).toBe(false);
   });
 
+  test("a missing or corrupt secret row is refused at load, never used as a key", async () => {
+    const [{ secret }] = await db.dataSource.query("SELECT secret FROM key_tag_secret WHERE id = 1");
+    const message = "key_tag_secret holds no 32-byte secret: run the migrations";
+    try {
+      for (const corrupt of ["", "ab", String(secret).toUpperCase(), String(secret).slice(2) + "zz", String(secret).slice(2)]) {
+        await db.dataSource.query("UPDATE key_tag_secret SET secret = ? WHERE id = 1", [corrupt]);
+        await expect(readTagSecret(db.dataSource)).rejects.toThrow(message);
+        await expect(new KeyTags(db.dataSource).issue()).rejects.toThrow(message);
+      }
+      await db.dataSource.query("DELETE FROM key_tag_secret");
+      await expect(readTagSecret(db.dataSource)).rejects.toThrow(message);
+    } finally {
+      await db.dataSource.query("DELETE FROM key_tag_secret");
+      await db.dataSource.query("INSERT INTO key_tag_secret (id, secret) VALUES (1, ?)", [secret]);
+    }
+    expect(await readTagSecret(db.dataSource)).toEqual(Buffer.from(String(secret), "hex"));
+  });
+
+  test("a load that failed (database away) is tried again on the next call", async () => {
+    const tags = new KeyTags(db.dataSource);
+    await db.dataSource.query("ALTER TABLE key_tag_secret RENAME TO key_tag_secret_moved");
+    try {
+      await expect(tags.load()).rejects.toThrow();
+    } finally {
+      await db.dataSource.query("ALTER TABLE key_tag_secret_moved RENAME TO key_tag_secret");
+    }
+    await expect(tags.load()).resolves.toHaveLength(32);
+  });
+
   test("no untagged key stored: an untagged key is refused in memory", async () => {
     const tags = new KeyTags(db.dataSource);
     await tags.load();
