@@ -49,7 +49,21 @@ export const scopes = {
       ...methodRanges(SERVICE, ["revoking", "rotate", "retirePredecessor", "deleteOwn", "revoke", "revokeAll", "revokeWhere"]),
       ...methodRanges("src/services/user.service.ts", ["setActive"]),
     ],
-    tests: ["test/**/key-cache.http.test.ts", "test/resolvers/api-key.resolver.test.ts", "test/resolvers/api-key-lifecycle.test.ts", "test/resolvers/user.resolver.test.ts", "test/security/concurrency.http.test.ts"],
+    // Every in-process test file that ends a key through these methods (the child-process
+    // instance tests run unmutated code, see docs/mutation-testing.md).
+    tests: [
+      "test/**/key-cache.http.test.ts",
+      "test/resolvers/api-key.resolver.test.ts",
+      "test/resolvers/api-key-lifecycle.test.ts",
+      "test/resolvers/bulk-revoke-and-audit.test.ts",
+      "test/resolvers/audit-event.resolver.test.ts",
+      "test/resolvers/my-api-keys.http.test.ts",
+      "test/resolvers/user.resolver.test.ts",
+      "test/services/key-rotation.http.test.ts",
+      "test/services/user-text.http.test.ts",
+      "test/auth/authentication.http.test.ts",
+      "test/security/concurrency.http.test.ts",
+    ],
   },
   /** Where the mutants issue 17 found surviving live: quick enough to run on every change to them. */
   critical: {
