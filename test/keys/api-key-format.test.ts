@@ -61,6 +61,22 @@ describe("API key format", () => {
     expect(hasValidTag(key, TEST_TAG_SECRET)).toBe(false);
   });
 
+  test("on a Node.js without crypto.hash (before 20.12) the hash is the same SHA-256", () => {
+    const key = issueTestKey().key;
+    const expected = hashApiKey(key);
+    const crypto = jest.requireActual<typeof import("node:crypto")>("node:crypto") as { hash?: unknown };
+    const oneShot = crypto.hash;
+    delete crypto.hash;
+    try {
+      jest.isolateModules(() => {
+        const older = jest.requireActual<typeof import("../../src/keys/api-key-format")>("../../src/keys/api-key-format");
+        expect(older.hashApiKey(key)).toBe(expected);
+      });
+    } finally {
+      crypto.hash = oneShot;
+    }
+  });
+
   test("hash is SHA-256 hex of the key, hint is prefix and four characters", () => {
     const generated = issueTestKey();
     expect(generated.hash).toMatch(/^[0-9a-f]{64}$/);

@@ -70,11 +70,28 @@ describe("lastUsedAt write-behind", () => {
     expect(stored).toEqual(ids.map((_, i) => (i % 3 === 0 ? "2027-01-01T00:00:00.000Z" : new Date(base + i * 1000).toISOString())));
   });
 
+  test("a flush of exactly 250 keys (one full statement) writes them all, with no empty statement after", async () => {
+    const [user] = await db.dataSource.query("SELECT id FROM users");
+    const values = Array.from({ length: 249 }, (_, i) => `(${Number(user.id)}, '${(i + 1).toString(16).padStart(64, "0")}', 'xta_abcd…', '2026-01-01 00:00:00.000', 0)`);
+    await db.dataSource.query(`INSERT INTO api_keys (owner_id, key_hash, hint, created_at, read_only) VALUES ${values.join(", ")}`);
+    const ids: number[] = (await db.dataSource.query("SELECT id FROM api_keys ORDER BY id")).map((row: { id: unknown }) => Number(row.id));
+    expect(ids).toHaveLength(250);
+    const recorder = new LastUsedRecorder(db.dataSource, { minIntervalMs: 0, flushIntervalMs: 3_600_000 }, logger);
+    const outcomes: boolean[] = [];
+    recorder.onFlush((_seconds, _written, ok) => outcomes.push(ok));
+    for (const id of ids) recorder.record(id, null, new Date("2026-06-12T00:00:00.000Z"));
+    await recorder.flush();
+    expect(outcomes).toEqual([true]);
+    const [{ written }] = await db.dataSource.query("SELECT COUNT(*) AS written FROM api_keys WHERE last_used_at IS NOT NULL");
+    expect(Number(written)).toBe(250);
+  });
+
   test("the timer flushes by itself", async () => {
     const recorder = new LastUsedRecorder(db.dataSource, { minIntervalMs: 0, flushIntervalMs: 20 }, logger);
     recorder.start();
     recorder.record(keyId, null, new Date("2026-06-03T00:00:00.000Z"));
     for (let i = 0; i < 100 && recorder.pendingCount > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(recorder.pendingCount).toBe(0); // written by the timer, not by stop()
     await recorder.stop();
     expect((await read())?.toISOString()).toBe("2026-06-03T00:00:00.000Z");
   });
