@@ -58,6 +58,7 @@ export const scopes = {
       "test/resolvers/bulk-revoke-and-audit.test.ts",
       "test/resolvers/audit-event.resolver.test.ts",
       "test/resolvers/my-api-keys.http.test.ts",
+      "test/resolvers/total-count-after-revocation.http.test.ts",
       "test/resolvers/user.resolver.test.ts",
       "test/services/key-rotation.http.test.ts",
       "test/services/user-text.http.test.ts",
