@@ -59,6 +59,7 @@ export const scopes = {
       "test/resolvers/audit-event.resolver.test.ts",
       "test/resolvers/my-api-keys.http.test.ts",
       "test/resolvers/total-count-after-revocation.http.test.ts",
+      "test/resolvers/revoking-edges.http.test.ts",
       "test/resolvers/user.resolver.test.ts",
       "test/services/key-rotation.http.test.ts",
       "test/services/user-text.http.test.ts",
