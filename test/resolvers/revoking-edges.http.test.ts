@@ -1,6 +1,6 @@
 import { MAX_ROTATION_OVERLAP_SECONDS } from "../../src/services/api-key.service";
 import { withAdminAndAlice } from "../support/admin-and-alice";
-import { basic, errorCode, type TestApp, type TestUser } from "../support/app";
+import { basic, errorCode, type TestApp, type TestUser, viaKey } from "../support/app";
 
 const ROTATE = "mutation ($id: ID!, $overlapSeconds: Int) { rotateApiKey(id: $id, overlapSeconds: $overlapSeconds) { apiKey { id } } }";
 const REVOKE = "mutation ($ids: [ID!]!) { revokeApiKeys(ids: $ids) }";
@@ -31,6 +31,48 @@ describe("operations that end a key, at their edges", () => {
     const actor = { userId: alice.id, email: alice.email, ip: null, isAdmin: false };
     await expect(app.services.apiKeys.rotate(actor, { id }, expiresAt)).rejects.toThrow("This API key has expired and cannot be rotated. Generate a new key.");
     await expect(app.services.apiKeys.rotate(actor, { id }, new Date(expiresAt.getTime() - 1))).resolves.toMatchObject({ key: expect.any(String) });
+  });
+
+  test("rotation without an overlap: the new key replaces nothing, so its first use revokes nothing", async () => {
+    const old = await app.generateKey(alice);
+    const rotated = await app.graphql("mutation ($id: ID!) { rotateApiKey(id: $id) { key apiKey { id } } }", { id: old.id }, as(alice));
+    const [row] = await app.db.dataSource.query("SELECT replaces_key_id FROM api_keys WHERE id = ?", [rotated.body.data.rotateApiKey.apiKey.id]);
+    expect(row.replaces_key_id).toBeNull();
+    const before = await generation();
+    expect((await app.graphql("{ me { id } }", undefined, viaKey(rotated.body.data.rotateApiKey.key))).status).toBe(200);
+    expect(await generation()).toBe(before);
+  });
+
+  test("the successor's first use retires the old key with an audit event; if the old key was revoked meanwhile, there is nothing to record", async () => {
+    const retiredEvents = async () => app.db.dataSource.query("SELECT key_id, detail, details FROM audit_events WHERE action = 'ROTATED_KEY_RETIRED' ORDER BY id");
+    const rotate = async () => {
+      const old = await app.generateKey(alice);
+      const rotated = await app.graphql("mutation ($id: ID!) { rotateApiKey(id: $id, overlapSeconds: 3600) { key apiKey { id } } }", { id: old.id }, as(alice));
+      return { old, successor: rotated.body.data.rotateApiKey as { key: string; apiKey: { id: string } } };
+    };
+    const first = await rotate();
+    expect((await app.graphql("{ me { id } }", undefined, viaKey(first.successor.key))).status).toBe(200);
+    const events = await retiredEvents();
+    expect(events).toHaveLength(1);
+    expect(Number(events[0].key_id)).toBe(Number(first.old.id));
+    expect(events[0].detail).toBe(`first use of key ${first.successor.apiKey.id} ended the rotation overlap`);
+    expect(JSON.parse(events[0].details)).toEqual({ keyId: Number(first.old.id), successorKeyId: Number(first.successor.apiKey.id) });
+
+    const second = await rotate();
+    await app.graphql(REVOKE, { ids: [second.old.id] }, as(admin));
+    expect((await app.graphql("{ me { id } }", undefined, viaKey(second.successor.key))).status).toBe(200);
+    expect(await retiredEvents()).toHaveLength(1);
+  });
+
+  test("a key in its overlap cannot be rotated again, with or without an overlap: BAD_USER_INPUT naming the successor, the key unchanged", async () => {
+    const old = await app.generateKey(alice);
+    await app.graphql(ROTATE, { id: old.id, overlapSeconds: 3600 }, as(alice));
+    const [before] = await app.db.dataSource.query("SELECT expires_at, replaced_by_key_id FROM api_keys WHERE id = ?", [old.id]);
+    for (const overlapSeconds of [0, 60]) {
+      const again = await app.graphql(ROTATE, { id: old.id, overlapSeconds }, as(alice));
+      expect([errorCode(again), again.body.errors[0].message]).toEqual(["BAD_USER_INPUT", "This API key was already rotated. Rotate its successor instead."]);
+    }
+    expect(await app.db.dataSource.query("SELECT expires_at, replaced_by_key_id FROM api_keys WHERE id = ?", [old.id])).toEqual([before]);
   });
 
   test("rotation with an overlap: the old key's retirement is in the audit detail and details; without one, it is revoked at once", async () => {
