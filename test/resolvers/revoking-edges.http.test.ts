@@ -21,7 +21,7 @@ describe("operations that end a key, at their edges", () => {
     const refused = await app.generateKey(alice);
     const result = await app.graphql(ROTATE, { id: refused.id, overlapSeconds: MAX_ROTATION_OVERLAP_SECONDS + 1 }, as(alice));
     expect(errorCode(result)).toBe("BAD_USER_INPUT");
-    expect(result.body.errors[0].message).toBe(`overlapSeconds must be between 0 and ${MAX_ROTATION_OVERLAP_SECONDS}.`);
+    expect(result.body.errors![0].message).toBe(`overlapSeconds must be between 0 and ${MAX_ROTATION_OVERLAP_SECONDS}.`);
   });
 
   test("a key expiring at the very instant of the rotation counts as expired; a millisecond later it rotates", async () => {
@@ -70,7 +70,7 @@ describe("operations that end a key, at their edges", () => {
     const [before] = await app.db.dataSource.query("SELECT expires_at, replaced_by_key_id FROM api_keys WHERE id = ?", [old.id]);
     for (const overlapSeconds of [0, 60]) {
       const again = await app.graphql(ROTATE, { id: old.id, overlapSeconds }, as(alice));
-      expect([errorCode(again), again.body.errors[0].message]).toEqual(["BAD_USER_INPUT", "This API key was already rotated. Rotate its successor instead."]);
+      expect([errorCode(again), again.body.errors![0].message]).toEqual(["BAD_USER_INPUT", "This API key was already rotated. Rotate its successor instead."]);
     }
     expect(await app.db.dataSource.query("SELECT expires_at, replaced_by_key_id FROM api_keys WHERE id = ?", [old.id])).toEqual([before]);
   });
@@ -91,9 +91,9 @@ describe("operations that end a key, at their edges", () => {
   test("ids that are not key ids: their positions (from 0, at most five, then …), never their values", async () => {
     const five = await app.graphql(REVOKE, { ids: ["1", "x", "2", "y", "z", "w", "v"] }, as(admin));
     expect(errorCode(five)).toBe("BAD_USER_INPUT");
-    expect(five.body.errors[0].message).toBe("Not API key ids: the ids at positions 1, 3, 4, 5, 6 (counting from 0).");
+    expect(five.body.errors![0].message).toBe("Not API key ids: the ids at positions 1, 3, 4, 5, 6 (counting from 0).");
     const six = await app.graphql(REVOKE, { ids: ["a", "b", "c", "d", "e", "f"] }, as(admin));
-    expect(six.body.errors[0].message).toBe("Not API key ids: the ids at positions 0, 1, 2, 3, 4, … (counting from 0).");
+    expect(six.body.errors![0].message).toBe("Not API key ids: the ids at positions 0, 1, 2, 3, 4, … (counting from 0).");
   });
 
   test("revoking ids that name no key: 0, no audit event, and no revocation for the caches to wait out", async () => {
@@ -143,9 +143,9 @@ describe("operations that end a key, at their edges", () => {
     const setActive = (id: string, active: boolean) => app.graphql("mutation ($id: ID!, $active: Boolean!) { setUserActive(id: $id, active: $active) { active } }", { id, active }, as(admin));
     for (const id of ["999999", "not-an-id"]) {
       const missing = await setActive(id, false);
-      expect([errorCode(missing), missing.body.errors[0].message]).toEqual(["NOT_FOUND", "No user with this id."]);
+      expect([errorCode(missing), missing.body.errors![0].message]).toEqual(["NOT_FOUND", "No user with this id."]);
     }
     const self = await setActive(String(admin.id), false);
-    expect([errorCode(self), self.body.errors[0].message]).toEqual(["BAD_USER_INPUT", "You cannot deactivate your own account."]);
+    expect([errorCode(self), self.body.errors![0].message]).toEqual(["BAD_USER_INPUT", "You cannot deactivate your own account."]);
   });
 });
