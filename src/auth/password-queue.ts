@@ -30,7 +30,7 @@ export interface PasswordTicket {
 const RETRY_AFTER_SECONDS = 1;
 /** Attempts of one client waiting for one of its tickets; and of all clients together. */
 export const MAX_WAITING_PER_CLIENT = 64;
-const MAX_WAITING = 4096;
+export const MAX_WAITING = 4096;
 
 export class PasswordQueue {
   private tickets = 0;

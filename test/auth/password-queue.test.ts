@@ -1,4 +1,4 @@
-import { type Admission, MAX_WAITING_PER_CLIENT, PasswordQueue, type PasswordTicket } from "../../src/auth/password-queue";
+import { type Admission, MAX_WAITING, MAX_WAITING_PER_CLIENT, PasswordQueue, type PasswordTicket } from "../../src/auth/password-queue";
 
 /** An admission decided at once (not waiting for the client's own tickets). */
 const now = (admission: Admission | Promise<Admission>): Admission => {
@@ -59,6 +59,22 @@ describe("PasswordQueue", () => {
     for (let i = 0; i < MAX_WAITING_PER_CLIENT; i++) expect(queue.enter("flood")).toBeInstanceOf(Promise);
     expect(queue.enter("flood")).toEqual({ admitted: false, reason: "client-busy", retryAfterSeconds: 1 });
     expect(now(queue.enter("someone else")).admitted).toBe(true);
+  });
+
+  test("all clients together: at most MAX_WAITING attempts wait; a place that frees up is taken again", async () => {
+    const clients = MAX_WAITING / MAX_WAITING_PER_CLIENT + 1;
+    const queue = new PasswordQueue({ concurrency: 1, maxQueued: clients, maxPerClient: 1 });
+    const held = Array.from({ length: clients }, (_, c) => ticketOf(queue.enter(`client ${c}`)));
+    const waiters: Array<Admission | Promise<Admission>> = [];
+    for (let c = 0; c < clients - 1; c++) for (let i = 0; i < MAX_WAITING_PER_CLIENT; i++) waiters.push(queue.enter(`client ${c}`));
+    expect(waiters.filter((waiter) => !(waiter instanceof Promise))).toEqual([]);
+    const last = `client ${clients - 1}`;
+    const refused = { admitted: false, reason: "client-busy", retryAfterSeconds: 1 };
+    expect(queue.enter(last)).toEqual(refused);
+    held[0].leave(); // one of client 0's waiters takes the ticket: one place in the wait is free
+    await settled();
+    expect(queue.enter(last)).toBeInstanceOf(Promise);
+    expect(queue.enter(last)).toEqual(refused);
   });
 
   test("a ticket that leaves while waiting hands its turn on, and leave() twice changes nothing", async () => {
