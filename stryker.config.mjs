@@ -35,6 +35,7 @@ export const scopes = {
       "test/auth/shared-throttle.test.ts",
       "test/auth/password-queue.test.ts",
       "test/auth/device-cookies.test.ts",
+      "test/auth/password-rehash.http.test.ts",
       "test/auth/throttle-concurrency.http.test.ts",
       "test/auth/sessions/*.test.ts",
       "test/security/throttle.http.test.ts",

@@ -41,4 +41,21 @@ describe("device cookies (OWASP)", () => {
     clock += 31 * 24 * 3600_000;
     expect(await devices.verify(cookie, "alice@example.org")).toBeNull();
   });
+  test("a missing or corrupt secret row is refused at load, and a later load reads it again", async () => {
+    const [{ secret }] = await db.dataSource.query("SELECT secret FROM server_secrets WHERE name = 'device_cookie'");
+    const message = "server_secrets holds no device-cookie secret: run the migrations";
+    try {
+      for (const corrupt of ["", "ab", String(secret).toUpperCase(), String(secret).slice(2) + "zz"]) {
+        await db.dataSource.query("UPDATE server_secrets SET secret = ? WHERE name = 'device_cookie'", [corrupt]);
+        await expect(new DeviceCookies(db.dataSource, 1000).load()).rejects.toThrow(message);
+      }
+      await db.dataSource.query("UPDATE server_secrets SET name = 'moved' WHERE name = 'device_cookie'");
+      const later = new DeviceCookies(db.dataSource, 1000);
+      await expect(later.load()).rejects.toThrow(message);
+      await db.dataSource.query("UPDATE server_secrets SET name = 'device_cookie', secret = ? WHERE name = 'moved'", [secret]);
+      await expect(later.load()).resolves.toEqual(Buffer.from(String(secret), "hex"));
+    } finally {
+      await db.dataSource.query("UPDATE server_secrets SET name = 'device_cookie', secret = ? WHERE name IN ('device_cookie', 'moved')", [secret]);
+    }
+  });
 });
