@@ -3,6 +3,7 @@ import { SessionAuthenticator, type SessionAuthResult } from "../../../src/auth/
 import { SessionCache } from "../../../src/auth/sessions/session-cache";
 import { KeyTags } from "../../../src/keys/key-tags";
 import { randomBytes } from "node:crypto";
+import * as keyFormat from "../../../src/keys/api-key-format";
 import { generateKey, hashApiKey, parseApiKey } from "../../../src/keys/api-key-format";
 import { fromSqlDateTime } from "../../../src/db/data-source";
 import { countQueries } from "../../../src/db/query-counter";
@@ -203,5 +204,29 @@ describe("sessions: lifecycle and authentication", () => {
     expect(await sessions.purgeExpired()).toBeGreaterThan(0);
     const [{ n }] = await db.dataSource.query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?", [erin.id]);
     expect(Number(n)).toBe(0);
+  });
+  test("a cookie of the wrong length is refused before any hashing; another kind of key as a cookie is refused without SQL", async () => {
+    const hashing = jest.spyOn(keyFormat, "hashApiKey");
+    try {
+      await expect(cookie("xtc_short")).resolves.toEqual({ ok: false, reason: "INVALID", method: "session" });
+      expect(hashing).not.toHaveBeenCalled();
+    } finally {
+      hashing.mockRestore();
+    }
+    const keyTags = new KeyTags(db.dataSource);
+    const others = [(await keyTags.issue("api")).key, (await keyTags.issue("session")).key];
+    const counter = countQueries(db.dataSource);
+    for (const key of others) await expect(cookie(key)).resolves.toEqual({ ok: false, reason: "INVALID", method: "session" });
+    expect(counter.snapshot().statements).toBe(0);
+  });
+
+  test("a session whose user was deactivated behind the service's back: refused, naming the account", async () => {
+    const { token } = await sessions.start(alice, client);
+    await db.dataSource.query("UPDATE users SET active = 0 WHERE id = ?", [alice.userId]);
+    try {
+      await expect(cookie(token)).resolves.toEqual({ ok: false, reason: "INVALID", method: "session", account: { userId: alice.userId, email: alice.email } });
+    } finally {
+      await db.dataSource.query("UPDATE users SET active = 1 WHERE id = ?", [alice.userId]);
+    }
   });
 });
