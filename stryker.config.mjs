@@ -37,6 +37,7 @@ export const scopes = {
       "test/auth/device-cookies.test.ts",
       "test/auth/password-rehash.http.test.ts",
       "test/auth/throttle-concurrency.http.test.ts",
+      "test/resolvers/accounts.test.ts",
       "test/auth/sessions/*.test.ts",
       "test/security/throttle.http.test.ts",
     ],
