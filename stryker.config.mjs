@@ -72,7 +72,7 @@ export const scopes = {
   /** Where the mutants issue 17 found surviving live: quick enough to run on every change to them. */
   critical: {
     mutate: ["src/auth/auth-checker.ts", ...methodRanges(SERVICE, ["revoking", "deleteOwn", "revokeWhere"]), ...methodRanges("src/keys/revocation-epoch.ts", ["bump", "settled"])],
-    tests: ["test/auth/authorization.http.test.ts", "test/**/key-cache.http.test.ts", "test/resolvers/api-key.resolver.test.ts", "test/resolvers/api-key-lifecycle.test.ts", "test/resolvers/audit-event.resolver.test.ts"],
+    tests: ["test/auth/authorization.http.test.ts", "test/**/key-cache.http.test.ts", "test/keys/revocation-epoch.test.ts", "test/resolvers/api-key.resolver.test.ts", "test/resolvers/api-key-lifecycle.test.ts", "test/resolvers/audit-event.resolver.test.ts"],
   },
 };
 
