@@ -22,6 +22,7 @@ describe("operations that end a key, at their edges", () => {
     const result = await app.graphql(ROTATE, { id: refused.id, overlapSeconds: MAX_ROTATION_OVERLAP_SECONDS + 1 }, as(alice));
     expect(errorCode(result)).toBe("BAD_USER_INPUT");
     expect(result.body.errors![0].message).toBe(`overlapSeconds must be between 0 and ${MAX_ROTATION_OVERLAP_SECONDS}.`);
+    expect(result.body.errors![0].extensions.argumentName).toBe("overlapSeconds");
   });
 
   test("a key expiring at the very instant of the rotation counts as expired; a millisecond later it rotates", async () => {
@@ -29,7 +30,10 @@ describe("operations that end a key, at their edges", () => {
     const expiresAt = new Date("2031-03-04T05:06:07.008Z");
     await app.db.dataSource.query("UPDATE api_keys SET expires_at = '2031-03-04 05:06:07.008' WHERE id = ?", [id]);
     const actor = { userId: alice.id, email: alice.email, ip: null, isAdmin: false };
-    await expect(app.services.apiKeys.rotate(actor, { id }, expiresAt)).rejects.toThrow("This API key has expired and cannot be rotated. Generate a new key.");
+    await expect(app.services.apiKeys.rotate(actor, { id }, expiresAt)).rejects.toMatchObject({
+      message: "This API key has expired and cannot be rotated. Generate a new key.",
+      extensions: { code: "BAD_USER_INPUT", argumentName: "id" },
+    });
     await expect(app.services.apiKeys.rotate(actor, { id }, new Date(expiresAt.getTime() - 1))).resolves.toMatchObject({ key: expect.any(String) });
   });
 
@@ -70,7 +74,7 @@ describe("operations that end a key, at their edges", () => {
     const [before] = await app.db.dataSource.query("SELECT expires_at, replaced_by_key_id FROM api_keys WHERE id = ?", [old.id]);
     for (const overlapSeconds of [0, 60]) {
       const again = await app.graphql(ROTATE, { id: old.id, overlapSeconds }, as(alice));
-      expect([errorCode(again), again.body.errors![0].message]).toEqual(["BAD_USER_INPUT", "This API key was already rotated. Rotate its successor instead."]);
+      expect(again.body.errors![0]).toMatchObject({ message: "This API key was already rotated. Rotate its successor instead.", extensions: { code: "BAD_USER_INPUT", argumentName: "id" } });
     }
     expect(await app.db.dataSource.query("SELECT expires_at, replaced_by_key_id FROM api_keys WHERE id = ?", [old.id])).toEqual([before]);
   });
@@ -92,6 +96,7 @@ describe("operations that end a key, at their edges", () => {
     const five = await app.graphql(REVOKE, { ids: ["1", "x", "2", "y", "z", "w", "v"] }, as(admin));
     expect(errorCode(five)).toBe("BAD_USER_INPUT");
     expect(five.body.errors![0].message).toBe("Not API key ids: the ids at positions 1, 3, 4, 5, 6 (counting from 0).");
+    expect(five.body.errors![0].extensions.argumentName).toBe("ids");
     const six = await app.graphql(REVOKE, { ids: ["a", "b", "c", "d", "e", "f"] }, as(admin));
     expect(six.body.errors![0].message).toBe("Not API key ids: the ids at positions 0, 1, 2, 3, 4, … (counting from 0).");
   });
@@ -146,6 +151,64 @@ describe("operations that end a key, at their edges", () => {
       expect([errorCode(missing), missing.body.errors![0].message]).toEqual(["NOT_FOUND", "No user with this id."]);
     }
     const self = await setActive(String(admin.id), false);
-    expect([errorCode(self), self.body.errors![0].message]).toEqual(["BAD_USER_INPUT", "You cannot deactivate your own account."]);
+    expect(self.body.errors![0]).toMatchObject({ message: "You cannot deactivate your own account.", extensions: { code: "BAD_USER_INPUT", argumentName: "id" } });
+  });
+  test("another user's key: rotating it is NOT_FOUND for a non-admin, with the same message as a missing key", async () => {
+    const theirs = await app.generateKey(admin);
+    const result = await app.graphql(ROTATE, { id: theirs.id }, as(alice));
+    expect(result.body.errors![0]).toMatchObject({ message: "No API key with this id.", extensions: { code: "NOT_FOUND" } });
+  });
+
+  test("a rotation retried with the same idempotency key but another overlap is refused, not replayed", async () => {
+    const old = await app.generateKey(alice);
+    const rotate = (overlapSeconds: number) =>
+      app.graphql("mutation ($id: ID!, $o: Int, $k: String) { rotateApiKey(id: $id, overlapSeconds: $o, idempotencyKey: $k) { apiKey { id } } }", { id: old.id, o: overlapSeconds, k: "7d1f3c2e-5b6a-4e8f-9a0b-1c2d3e4f5a6b" }, as(alice));
+    expect(errorCode(await rotate(60))).toBeUndefined();
+    expect(errorCode(await rotate(0))).toBe("BAD_USER_INPUT");
+  });
+
+  test("an overlap shorter than the old key's remaining life ends the old key at the overlap's end, not at its expiry", async () => {
+    const old = await app.generateKey(alice);
+    await app.db.dataSource.query("UPDATE api_keys SET expires_at = '2099-01-01 00:00:00.000' WHERE id = ?", [old.id]);
+    const now = new Date("2030-01-01T00:00:00.000Z");
+    await app.services.apiKeys.rotate({ userId: alice.id, email: alice.email, ip: null, isAdmin: false }, { id: old.id, overlapSeconds: 3600 }, now);
+    const [row] = await app.db.dataSource.query("SELECT expires_at FROM api_keys WHERE id = ?", [old.id]);
+    expect(new Date(String(row.expires_at instanceof Date ? row.expires_at.toISOString() : String(row.expires_at).replace(" ", "T") + "Z")).toISOString()).toBe("2030-01-01T01:00:00.000Z");
+  });
+
+  test("deleting one's own key is audited with the key and its owner", async () => {
+    const { id } = await app.generateKey(alice);
+    await app.graphql("mutation ($id: ID!) { deleteMyApiKey(id: $id) }", { id }, as(alice));
+    const [row] = await app.db.dataSource.query("SELECT details FROM audit_events WHERE action = 'API_KEY_DELETED'");
+    expect(JSON.parse(row.details)).toEqual({ keyId: Number(id), ownerId: alice.id });
+  });
+
+  test("a dry run for an owner email nobody has counts 0", async () => {
+    await app.generateKey(alice);
+    const result = await app.graphql('mutation { revokeApiKeysWhere(filter: { ownerEmail: "nobody@example.org" }) }', undefined, as(admin));
+    expect(result.body.data.revokeApiKeysWhere).toBe(0);
+  });
+
+  test("activation and a no-op leave this instance's key cache alone; deactivation empties it; both are audited with the user", async () => {
+    const { key } = await app.generateKey(admin);
+    const cache = app.services.revocations.cache;
+    const warm = async () => {
+      expect((await app.graphql("{ me { id } }", undefined, viaKey(key))).status).toBe(200);
+      expect(cache.size).toBeGreaterThan(0);
+    };
+    const setActive = (active: boolean) => app.graphql("mutation ($id: ID!, $active: Boolean!) { setUserActive(id: $id, active: $active) { active } }", { id: String(alice.id), active }, as(admin));
+    await warm();
+    await setActive(true); // already active
+    expect(cache.size).toBeGreaterThan(0);
+    await setActive(false);
+    expect(cache.size).toBe(0);
+    await warm();
+    await setActive(true);
+    expect(cache.size).toBeGreaterThan(0);
+    const rows: Array<{ action: string; detail: string; details: string }> = await app.db.dataSource.query("SELECT action, detail, details FROM audit_events WHERE action IN ('USER_ACTIVATED', 'USER_DEACTIVATED') ORDER BY id");
+    expect(rows.map((row) => [row.action, row.detail, JSON.parse(row.details)])).toEqual([
+      ["USER_DEACTIVATED", `user ${alice.id} ${alice.email}`, { userId: alice.id, email: alice.email }],
+      ["USER_ACTIVATED", `user ${alice.id} ${alice.email}`, { userId: alice.id, email: alice.email }],
+    ]);
   });
 });
