@@ -22,7 +22,7 @@ describe("operations that end a key, at their edges", () => {
     const result = await app.graphql(ROTATE, { id: refused.id, overlapSeconds: MAX_ROTATION_OVERLAP_SECONDS + 1 }, as(alice));
     expect(errorCode(result)).toBe("BAD_USER_INPUT");
     expect(result.body.errors![0].message).toBe(`overlapSeconds must be between 0 and ${MAX_ROTATION_OVERLAP_SECONDS}.`);
-    expect(result.body.errors![0].extensions.argumentName).toBe("overlapSeconds");
+    expect(result.body.errors![0].extensions!.argumentName).toBe("overlapSeconds");
   });
 
   test("a key expiring at the very instant of the rotation counts as expired; a millisecond later it rotates", async () => {
@@ -96,7 +96,7 @@ describe("operations that end a key, at their edges", () => {
     const five = await app.graphql(REVOKE, { ids: ["1", "x", "2", "y", "z", "w", "v"] }, as(admin));
     expect(errorCode(five)).toBe("BAD_USER_INPUT");
     expect(five.body.errors![0].message).toBe("Not API key ids: the ids at positions 1, 3, 4, 5, 6 (counting from 0).");
-    expect(five.body.errors![0].extensions.argumentName).toBe("ids");
+    expect(five.body.errors![0].extensions!.argumentName).toBe("ids");
     const six = await app.graphql(REVOKE, { ids: ["a", "b", "c", "d", "e", "f"] }, as(admin));
     expect(six.body.errors![0].message).toBe("Not API key ids: the ids at positions 0, 1, 2, 3, 4, … (counting from 0).");
   });
