@@ -153,10 +153,12 @@ describe("operations that end a key, at their edges", () => {
     const self = await setActive(String(admin.id), false);
     expect(self.body.errors![0]).toMatchObject({ message: "You cannot deactivate your own account.", extensions: { code: "BAD_USER_INPUT", argumentName: "id" } });
   });
-  test("another user's key: rotating it is NOT_FOUND for a non-admin, with the same message as a missing key", async () => {
+  test("another user's key, or no key id at all: rotating is NOT_FOUND for a non-admin, with the message of a missing key", async () => {
     const theirs = await app.generateKey(admin);
-    const result = await app.graphql(ROTATE, { id: theirs.id }, as(alice));
-    expect(result.body.errors![0]).toMatchObject({ message: "No API key with this id.", extensions: { code: "NOT_FOUND" } });
+    for (const id of [theirs.id, "not-an-id"]) {
+      const result = await app.graphql(ROTATE, { id }, as(alice));
+      expect(result.body.errors![0]).toMatchObject({ message: "No API key with this id.", extensions: { code: "NOT_FOUND" } });
+    }
   });
 
   test("a rotation retried with the same idempotency key but another overlap is refused, not replayed", async () => {
