@@ -220,7 +220,7 @@ describe("sessions: lifecycle and authentication", () => {
     expect(counter.snapshot().statements).toBe(0);
   });
 
-  test("a session whose user was deactivated behind the service's back: refused, naming the account", async () => {
+  test("a session whose user was deactivated behind the service's back: refused, naming the account, until reactivated", async () => {
     const { token } = await sessions.start(alice, client);
     await db.dataSource.query("UPDATE users SET active = 0 WHERE id = ?", [alice.userId]);
     try {
@@ -228,5 +228,24 @@ describe("sessions: lifecycle and authentication", () => {
     } finally {
       await db.dataSource.query("UPDATE users SET active = 1 WHERE id = ?", [alice.userId]);
     }
+    // The refusal was not cached: reactivated (also behind the service's back), the cookie works again.
+    expect((await cookie(token)).ok).toBe(true);
+  });
+  test("the identity carries the user's display name", async () => {
+    await db.dataSource.query("UPDATE users SET display_name = 'Alice A.' WHERE id = ?", [alice.userId]);
+    try {
+      const { token } = await sessions.start(alice, client);
+      expect(await cookie(token)).toMatchObject({ ok: true, identity: { profile: { displayName: "Alice A." } } });
+    } finally {
+      await db.dataSource.query("UPDATE users SET display_name = NULL WHERE id = ?", [alice.userId]);
+    }
+  });
+
+  test("before the key-tag secret is loaded, a cookie waits for it and then authenticates", async () => {
+    const { token } = await sessions.start(alice, client);
+    const unloaded = new SessionAuthenticator(db.dataSource, new SessionCache(revocations.cache, 100), new KeyTags(db.dataSource), activity, { idleTimeoutMs: IDLE_MS }, () => clock);
+    const pending = unloaded.authenticateCookie(token);
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).resolves.toMatchObject({ ok: true, identity: { userId: alice.userId } });
   });
 });
