@@ -33,6 +33,7 @@ export const scopes = {
       "test/auth/credentials*.test.ts",
       "test/auth/auth-throttle.test.ts",
       "test/auth/shared-throttle.test.ts",
+      "test/auth/shared-throttle.counters.test.ts",
       "test/auth/password-queue.test.ts",
       "test/auth/device-cookies.test.ts",
       "test/auth/password-rehash.http.test.ts",
