@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import type { DataSource } from "typeorm";
-import { createDataSource } from "../../src/db/data-source";
 import { inTransaction } from "../../src/db/transactions";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 
@@ -39,11 +38,9 @@ describe("write transactions beside another process's writes", () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    otherInstance = createDataSource(db.config);
-    await otherInstance.initialize();
+    otherInstance = await db.openAnotherInstance();
   });
   afterAll(async () => {
-    await otherInstance.destroy();
     await db.destroy();
   });
 

@@ -3,11 +3,8 @@ import fc from "fast-check";
 import { ACCESS_LOG_SAMPLES, createAccessLog, jsonString, type AccessLogEntry } from "../../src/http/access-log";
 import { createLogger } from "../../src/observability/logger";
 import { escapeUnsafeInJson } from "../../src/observability/unsafe-characters";
+import { captureLogs } from "../support/logs";
 
-function capture() {
-  const lines: string[] = [];
-  return { lines, stream: { write: (line: string) => void lines.push(line) } };
-}
 
 const entries: AccessLogEntry[] = [
   ...ACCESS_LOG_SAMPLES,
@@ -16,8 +13,8 @@ const entries: AccessLogEntry[] = [
 
 describe("access log", () => {
   test.each(entries.map((entry, i) => [i, entry] as const))("line %i is byte for byte what logger.info(entry, \"request\") writes", (_i, entry) => {
-    const fast = capture();
-    const reference = capture();
+    const fast = captureLogs();
+    const reference = captureLogs();
     // The same clock for both: the line's time comes from the logger's timestamp function.
     const time = () => ',"time":"2026-11-27T00:00:00.000Z"';
     createAccessLog(pino({ base: { service: "external-tool-access" }, timestamp: time }, fast.stream))(entry);
@@ -27,7 +24,7 @@ describe("access log", () => {
   });
 
   test("the service's own logger takes the hand-formatted path, and respects the level", () => {
-    const out = capture();
+    const out = captureLogs();
     const logger = createLogger("info", out.stream);
     const asJson = jest.spyOn(logger as unknown as Record<symbol, () => string>, pino.symbols.asJsonSym as never);
     const write = createAccessLog(logger);
@@ -42,14 +39,14 @@ describe("access log", () => {
   });
 
   test("a logger it cannot imitate (custom log formatter) keeps pino's own path", () => {
-    const out = capture();
+    const out = captureLogs();
     const logger = pino({ formatters: { log: (object) => ({ ...object, tagged: true }) } }, out.stream);
     createAccessLog(logger)(ACCESS_LOG_SAMPLES[0]);
     expect(JSON.parse(out.lines[0])).toMatchObject({ tagged: true, requestId: ACCESS_LOG_SAMPLES[0].requestId });
   });
 
   test("a lone surrogate in a client-chosen field (email, path) is escaped, so the line stays valid UTF-8 JSON", () => {
-    const out = capture();
+    const out = captureLogs();
     createAccessLog(createLogger("info", out.stream))({ ...ACCESS_LOG_SAMPLES[0], email: "bad\ud800@example.org", path: '/"\ud800' });
     expect(out.lines[0]).toContain('"email":"bad\\ud800@example.org"');
     const parsed = JSON.parse(Buffer.from(out.lines[0], "utf8").toString("utf8"));
@@ -57,8 +54,8 @@ describe("access log", () => {
   });
 
   test("child bindings appear as pino would write them", () => {
-    const fast = capture();
-    const reference = capture();
+    const fast = captureLogs();
+    const reference = captureLogs();
     const time = () => "";
     createAccessLog(pino({ timestamp: time }, fast.stream).child({ instance: "a\"b" }))(ACCESS_LOG_SAMPLES[1]);
     pino({ timestamp: time }, reference.stream).child({ instance: "a\"b" }).info(ACCESS_LOG_SAMPLES[1], "request");
@@ -66,7 +63,7 @@ describe("access log", () => {
   });
 
   test("a bidi override in a path is written as its escape, by the fast path as by pino's", () => {
-    const lines = capture();
+    const lines = captureLogs();
     const logger = createLogger("info", lines.stream);
     createAccessLog(logger)({ ...ACCESS_LOG_SAMPLES[1], path: "/x\u202egro.x" });
     logger.info({ email: "\u202egro.x@live" }, "other line");

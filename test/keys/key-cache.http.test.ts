@@ -1,6 +1,5 @@
 import pino from "pino";
 import type { DataSource } from "typeorm";
-import { createDataSource } from "../../src/db/data-source";
 import { SYSTEM_ACTOR } from "../../src/entities/audit-event.entity";
 import { createServices, type Services } from "../../src/services";
 import { startTestApp, type TestApp, type TestUser, viaKey } from "../support/app";
@@ -17,8 +16,7 @@ describe("key cache across instances", () => {
 
   beforeAll(async () => {
     app = await startTestApp();
-    const dataSource = createDataSource(app.db.config);
-    await dataSource.initialize();
+    const dataSource = await app.db.openAnotherInstance();
     other = { dataSource, services: createServices(dataSource, app.config, pino({ level: "silent" }), { bcryptCost: 4 }) };
   });
   beforeEach(async () => {
@@ -27,7 +25,6 @@ describe("key cache across instances", () => {
     await app.setKeysEnabled(true);
   });
   afterAll(async () => {
-    await other.dataSource.destroy();
     await app.close();
   });
 

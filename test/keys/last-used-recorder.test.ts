@@ -1,7 +1,7 @@
-import { Writable } from "node:stream";
 import pino from "pino";
 import { LastUsedRecorder } from "../../src/keys/last-used-recorder";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { capturingLogger } from "../support/logs";
 
 describe("lastUsedAt write-behind", () => {
   let db: TestDatabase;
@@ -204,9 +204,8 @@ describe("lastUsedAt write-behind", () => {
   });
 
   test("a failed flush is logged as a warning with the error, the table and what waits, and no key value", async () => {
-    const lines: string[] = [];
-    const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
-    const recorder = new LastUsedRecorder(db.dataSource, { minIntervalMs: 0, flushIntervalMs: 3_600_000 }, pino({ level: "warn" }, sink));
+    const { logger: warnings, lines } = capturingLogger();
+    const recorder = new LastUsedRecorder(db.dataSource, { minIntervalMs: 0, flushIntervalMs: 3_600_000 }, warnings);
     recorder.record(keyId, null, new Date("2026-06-10T00:00:00.000Z"));
     await db.dataSource.query("ALTER TABLE api_keys RENAME TO api_keys_moved");
     try {

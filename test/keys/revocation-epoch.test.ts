@@ -1,20 +1,15 @@
 import Database from "better-sqlite3";
-import { Writable } from "node:stream";
 import pino from "pino";
 import type { DataSource } from "typeorm";
 import { createDataSource } from "../../src/db/data-source";
 import type { CachedKey } from "../../src/keys/key-cache";
 import { RevocationEpoch } from "../../src/keys/revocation-epoch";
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from "../support/database";
+import { capturingLogger } from "../support/logs";
 
 const onSqlite = testDatabaseKind() === "sqlite" ? test : test.skip;
 const onMysql = testDatabaseKind() === "mariadb" ? test : test.skip;
 const silent = pino({ level: "silent" });
-function capturingLogger() {
-  const lines: string[] = [];
-  const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
-  return { logger: pino({ level: "warn" }, sink), lines };
-}
 const entry: CachedKey = { keyId: 1, userId: 1, email: "alice@example.org", isAdmin: false, active: true, expiresAt: null, readOnly: false, displayName: null, userCreatedAt: new Date(0), lastUsedAt: null };
 
 /**
@@ -29,11 +24,9 @@ describe("revocation epoch: a revocation on one instance reaches the others' cac
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    otherInstance = createDataSource(db.config);
-    await otherInstance.initialize();
+    otherInstance = await db.openAnotherInstance();
   });
   afterAll(async () => {
-    await otherInstance.destroy();
     await db.destroy();
   });
 
@@ -141,8 +134,7 @@ describe("revocation epoch: a revocation on one instance reaches the others' cac
   });
 
   onMysql("on MySQL, a poll once the pool has closed is reported, not thrown", async () => {
-    const closed = createDataSource(db.config);
-    await closed.initialize();
+    const closed = await db.openAnotherInstance();
     const { logger, lines } = capturingLogger();
     const here = new RevocationEpoch(closed, { windowMs: 60_000, maxEntries: 10 }, logger);
     await closed.destroy();

@@ -1,11 +1,11 @@
 import "reflect-metadata";
-import { Writable } from "node:stream";
 import type { Logger } from "pino";
 import { type Config, loadConfig } from "../../src/config";
 import { createLogger } from "../../src/observability/logger";
 import { createRuntime } from "../../src/runtime";
 import type { Services } from "../../src/services";
 import { createTestDatabase, type TestDatabase } from "./database";
+import { captureLogs } from "./logs";
 
 export interface Credentials {
   basic?: [username: string, password: string];
@@ -56,16 +56,10 @@ export const viaKey = (key: string): Credentials => basic("apikey", key);
 
 export async function startTestApp(env: Record<string, string> = {}, options: { clock?: () => number } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const logLines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, callback) {
-      logLines.push(String(chunk));
-      callback();
-    },
-  });
+  const { lines: logLines, stream: logSink } = captureLogs();
   // bcrypt cost 4 keeps the suite fast; production uses 12 (checked in the user resolver test).
   const config = { ...loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", AUTH_FAILURE_LIMIT: "1000000", KEY_CACHE_WINDOW_MS: "50", BCRYPT_COST: "4", ...env }), database: db.config };
-  const logger = createLogger(config.logLevel, sink);
+  const logger = createLogger(config.logLevel, logSink);
   const runtime = await createRuntime(config, { dataSource: db.dataSource, logger, clock: options.clock });
   const { services } = runtime;
   const { port } = await (await runtime.serve()).listen(0, "127.0.0.1");

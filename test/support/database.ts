@@ -18,6 +18,12 @@ export interface TestDatabase {
   dataSource: DataSource;
   /** Empties every table and restores the default settings. */
   reset(): Promise<void>;
+  /**
+   * A DataSource of its own on this database, as another instance (another process) would have:
+   * its own connections, its own pool. destroy() closes it.
+   */
+  openAnotherInstance(): Promise<DataSource>;
+  /** Closes every DataSource on this database and drops it. */
   destroy(): Promise<void>;
 }
 
@@ -59,6 +65,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const dataSource = createDataSource(config);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: "each" });
+  const otherInstances: DataSource[] = [];
 
   return {
     kind,
@@ -72,7 +79,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await dataSource.query("DELETE FROM users");
       await dataSource.query("UPDATE external_tool_settings SET api_keys_enabled = 0, api_key_expiration = 'NEVER', session_keys_enabled = 0, expired_key_retention_days = 30 WHERE id = 1");
     },
+    async openAnotherInstance() {
+      const other = createDataSource(config);
+      await other.initialize();
+      otherInstances.push(other);
+      return other;
+    },
     async destroy() {
+      for (const other of otherInstances) if (other.isInitialized) await other.destroy();
       if (dataSource.isInitialized) await dataSource.destroy();
       await dropDatabase();
     },

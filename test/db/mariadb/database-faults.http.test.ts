@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import "reflect-metadata";
 import mysql from "mysql2/promise";
-import { Writable } from "node:stream";
 import type { DataSource } from "typeorm";
 import { loadConfig } from "../../../src/config";
 import { createDataSource } from "../../../src/db/data-source";
 import { createLogger } from "../../../src/observability/logger";
 import { createRuntime, type Runtime } from "../../../src/runtime";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { captureLogs } from "../../support/logs";
 import { TcpProxy } from "../../support/tcp-proxy";
 
 /**
@@ -20,7 +20,7 @@ describe("database faults (MariaDB behind a proxy we can cut)", () => {
   let appDataSource: DataSource;
   let runtime: Runtime;
   let base: string;
-  const logLines: string[] = [];
+  const { lines: logLines, stream: logSink } = captureLogs();
   const adminEmail = "admin@example.org";
   const adminPassword = "admin-Secret-password";
   let adminAuth: string;
@@ -55,7 +55,7 @@ describe("database faults (MariaDB behind a proxy we can cut)", () => {
     const config = loadConfig({ LOG_LEVEL: "info", LAST_USED_FLUSH_INTERVAL_MS: "3600000", DB_CONNECT_TIMEOUT_MS: "1000" });
     appDataSource = createDataSource({ ...db.config, host: "127.0.0.1", port: proxy.port, connectTimeoutMs: 1000 });
     await appDataSource.initialize();
-    const logger = createLogger("info", new Writable({ write: (chunk, _e, cb) => (logLines.push(String(chunk)), cb()) }));
+    const logger = createLogger("info", logSink);
     runtime = await createRuntime(config, { dataSource: appDataSource, logger, bcryptCost: 4 });
     const { services } = runtime;
     await services.users.create({ email: adminEmail, password: adminPassword, isAdmin: true });
