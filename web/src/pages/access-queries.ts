@@ -1,4 +1,5 @@
 import { gql, type TypedDocumentNode } from "@apollo/client";
+import { API_KEY_FIELDS, type ApiKeyFields } from "../api-key-fields";
 
 export type ApiKeyExpiration = "NEVER" | "DAYS_7" | "DAYS_30" | "DAYS_90" | "DAYS_180" | "DAYS_365";
 
@@ -8,16 +9,7 @@ export interface ToolSettings {
   apiKeyExpiration: ApiKeyExpiration;
 }
 
-export interface MyApiKey {
-  id: string;
-  hint: string;
-  description: string | null;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  readOnly: boolean;
-  expired: boolean;
-}
+export type MyApiKey = ApiKeyFields;
 
 export interface MyApiKeysPage {
   myApiKeysPage: { nodes: MyApiKey[]; totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
@@ -39,14 +31,7 @@ export const MY_API_KEYS: TypedDocumentNode<MyApiKeysPage, { first: number; afte
   query MyApiKeys($first: Int!, $after: String) {
     myApiKeysPage(first: $first, after: $after) {
       nodes {
-        id
-        hint
-        description
-        createdAt
-        expiresAt
-        lastUsedAt
-        readOnly
-        expired
+        ...ApiKeyFields
       }
       totalCount
       pageInfo {
@@ -55,6 +40,7 @@ export const MY_API_KEYS: TypedDocumentNode<MyApiKeysPage, { first: number; afte
       }
     }
   }
+  ${API_KEY_FIELDS}
 `;
 
 export const GENERATE_API_KEY: TypedDocumentNode<
@@ -65,17 +51,11 @@ export const GENERATE_API_KEY: TypedDocumentNode<
     generateApiKey(description: $description, readOnly: $readOnly, idempotencyKey: $idempotencyKey) {
       key
       apiKey {
-        id
-        hint
-        description
-        createdAt
-        expiresAt
-        lastUsedAt
-        readOnly
-        expired
+        ...ApiKeyFields
       }
     }
   }
+  ${API_KEY_FIELDS}
 `;
 
 export const GENERATE_SESSION_KEY: TypedDocumentNode<{ generateSessionKey: string }, { description: string | null }> = gql`

@@ -3,6 +3,7 @@
  * against schema.graphql so `tsc` checks every use of their data and variables.
  */
 import { gql, type TypedDocumentNode } from "@apollo/client";
+import { API_KEY_FIELDS, type ApiKeyFields } from "../../api-key-fields";
 
 /** DateTimeISO as it travels: an ISO 8601 string at UTC. */
 export type IsoInstant = string;
@@ -151,15 +152,7 @@ export interface ApiKeyFilter {
   unusedSince?: IsoInstant | null;
 }
 
-export interface GridApiKey {
-  id: string;
-  hint: string;
-  description: string | null;
-  createdAt: IsoInstant;
-  expiresAt: IsoInstant | null;
-  lastUsedAt: IsoInstant | null;
-  readOnly: boolean;
-  expired: boolean;
+export interface GridApiKey extends ApiKeyFields {
   owner: { id: string; email: string; displayName: string | null };
 }
 
@@ -170,14 +163,7 @@ export const API_KEYS_QUERY: TypedDocumentNode<
   query AdminApiKeys($filter: ApiKeyFilter, $orderBy: ApiKeyOrder!, $first: Int!, $after: String) {
     apiKeys(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
       nodes {
-        id
-        hint
-        description
-        createdAt
-        expiresAt
-        lastUsedAt
-        readOnly
-        expired
+        ...ApiKeyFields
         owner {
           id
           email
@@ -191,6 +177,7 @@ export const API_KEYS_QUERY: TypedDocumentNode<
       }
     }
   }
+  ${API_KEY_FIELDS}
 `;
 
 export const REVOKE_API_KEYS: TypedDocumentNode<{ revokeApiKeys: number }, { ids: string[] }> = gql`
