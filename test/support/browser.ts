@@ -58,6 +58,7 @@ export interface InPage {
     documentElement: { scrollWidth: number };
     activeElement: unknown;
     body: unknown;
+    getElementById(id: string): { textContent: string | null } | null;
     addEventListener(type: "securitypolicyviolation", listener: (event: { violatedDirective: string; blockedURI: string }) => void): void;
   };
   innerWidth: number;
@@ -238,6 +239,15 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
 /** Waits until the element has the keyboard focus. */
 export function focused(locator: Locator, what: string): Promise<void> {
   return eventually(`${what} has the focus`, () => locator.evaluate((element) => element === (globalThis as unknown as InPage).document.activeElement).catch(() => false));
+}
+
+/** The text an element's aria-describedby points to: what a screen reader reads after its name. */
+export function describedBy(locator: Locator): Promise<string> {
+  return locator.evaluate((element) => {
+    const { document } = globalThis as unknown as InPage;
+    const ids = ((element as unknown as { getAttribute(name: string): string | null }).getAttribute("aria-describedby") ?? "").split(/\s+/).filter(Boolean);
+    return ids.map((id: string) => document.getElementById(id)?.textContent ?? "").join(" ").replace(/\s+/g, " ").trim();
+  });
 }
 
 /** The pathname + search of the page's URL. */

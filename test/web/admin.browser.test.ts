@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { type TestUser, viaKey } from "../support/app";
-import { describeInBrowser, escapeRegExp, graphqlFromPage, horizontalOverflow, logIn, openUserMenu, PHONE, screenshot, useBrowser } from "../support/browser";
+import { describedBy, describeInBrowser, escapeRegExp, focused, graphqlFromPage, horizontalOverflow, logIn, openUserMenu, PHONE, screenshot, useBrowser } from "../support/browser";
 
 /**
  * The site admin's pages in Chromium: External Tool Settings, Users and the API Keys grid, and
@@ -126,6 +126,38 @@ describeInBrowser("admin pages (Chromium)", () => {
     await screenshot(page, "users");
   });
 
+  test("Users: create a user with the form; deleting them asks first, Cancel focused, naming their keys; confirmed, their key stops", async () => {
+    const { page, app } = harness();
+    await page.goto("/admin/users");
+    const form = page.getByRole("form", { name: "Create user" });
+    await form.getByLabel("Email").fill("leaving@example.org");
+    const password = form.getByLabel("Password");
+    expect(await describedBy(password)).toMatch(/^At least 12 characters/);
+    await password.fill("leaving-Secret-2026");
+    await form.getByRole("button", { name: "Create user" }).click();
+    await form.getByRole("status").filter({ hasText: "User created." }).waitFor();
+    const [{ id }] = await app.db.dataSource.query("SELECT id FROM users WHERE email = ?", ["leaving@example.org"]);
+    const { key } = await seedKey({ id: Number(id), email: "leaving@example.org", password: "leaving-Secret-2026" }, "leaving script");
+    expect(await keyStatus(key)).toBe(200);
+    await page.reload();
+
+    const deleteButton = page.getByRole("button", { name: "Delete leaving@example.org" });
+    await deleteButton.click();
+    const confirm = page.getByRole("alertdialog", { name: "Delete leaving@example.org?" });
+    expect(await describedBy(confirm)).toMatch(/^Their 1 API key is deleted too\. .*This cannot be undone\.$/);
+    await focused(confirm.getByRole("button", { name: "Cancel" }), "Cancel");
+    await page.keyboard.press("Enter"); // Enter by habit cancels.
+    await confirm.waitFor({ state: "hidden" });
+    await focused(deleteButton, "the Delete button that opened the dialog");
+    expect(await keyStatus(key)).toBe(200);
+
+    await deleteButton.click();
+    await confirm.getByRole("button", { name: "Delete user" }).click();
+    await page.getByRole("status").filter({ hasText: "leaving@example.org deleted." }).waitFor();
+    await page.getByRole("table", { name: "Users" }).getByRole("row").filter({ hasText: "leaving@example.org" }).waitFor({ state: "detached" });
+    expect(await keyStatus(key)).toBe(401);
+  });
+
   test("API Keys grid: filter by user, select two rows and delete them; those keys stop", async () => {
     const { page, alice, admin } = harness();
     const reports = [];
@@ -204,5 +236,22 @@ describeInBrowser("admin pages (Chromium)", () => {
       widths[pagePath] = (await horizontalOverflow(page)).scrollWidth;
     }
     expect(Object.entries(widths).filter(([, width]) => width > PHONE.width)).toEqual([]);
+  });
+
+  // Last: it ends every key the earlier tests rely on.
+  test("API Keys grid: Revoke all asks first with the count, Cancel focused; confirmed, every API key on the server stops", async () => {
+    const { page, alice, admin } = harness();
+    const keys = [await seedKey(alice, "revoke-all alice"), await seedKey({ ...admin, isAdmin: true }, "revoke-all admin")];
+    await page.goto("/admin/keys");
+    await page.getByRole("button", { name: "Revoke all" }).click();
+    const confirm = page.getByRole("alertdialog", { name: /^Revoke all \d+ API keys on the server\?$/ });
+    const count = Number(/\d+/.exec(await confirm.getByRole("heading").innerText())![0]);
+    expect(count).toBeGreaterThanOrEqual(keys.length);
+    expect(await describedBy(confirm)).toMatch(/^Every user's API keys stop working at once, yours too\./);
+    await focused(confirm.getByRole("button", { name: "Cancel" }), "Cancel");
+    await confirm.getByRole("button", { name: "Revoke all" }).click();
+    await page.getByRole("status").filter({ hasText: `${count} keys deleted.` }).waitFor();
+    await page.getByText(/^0 keys match/).waitFor();
+    expect(await Promise.all(keys.map((seeded) => keyStatus(seeded.key)))).toEqual([401, 401]);
   });
 });

@@ -29,6 +29,16 @@ export function Status({ children }: { children: ReactNode }) {
   );
 }
 
+/** What an action left to say: a success (status) or a failure (alert). */
+export interface Notice {
+  kind: "status" | "alert";
+  text: string;
+}
+
+export function NoticeMessage({ notice }: { notice: Notice }) {
+  return notice.kind === "status" ? <Status>{notice.text}</Status> : <Alert>{notice.text}</Alert>;
+}
+
 export function Loading({ what = "Loading…" }: { what?: string }) {
   return (
     <p className="loading" aria-live="polite">

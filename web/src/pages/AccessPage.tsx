@@ -1,8 +1,9 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { type FormEvent, useId, useRef, useState } from "react";
 import { DateTime } from "../components/DateTime";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Dialog } from "../components/Dialog";
-import { ErrorAlert, Loading } from "../components/Messages";
+import { ErrorAlert, Loading, Status } from "../components/Messages";
 import { SecretField } from "../components/Secret";
 import {
   type ApiKeyExpiration,
@@ -105,9 +106,7 @@ export function AccessPage() {
       <section aria-labelledby="keys-heading">
         <h2 id="keys-heading">Your keys</h2>
         {deletedNotice && (
-          <p role="status" className="message message-ok">
-            {deletedNotice}
-          </p>
+          <Status>{deletedNotice}</Status>
         )}
         {keys.error && <ErrorAlert error={keys.error} />}
         {!page && !keys.error && <Loading />}
@@ -392,27 +391,20 @@ function DeleteKeyDialog({ apiKey, onClose }: { apiKey: MyApiKey; onClose: (dele
   }
 
   return (
-    <Dialog
+    <ConfirmDialog
       title="Delete this API key?"
-      role="alertdialog"
-      onClose={() => onClose(null)}
-      description={
+      consequence={
         <p>
           The key <code>{apiKey.hint}</code>
           {apiKey.description ? <> (&ldquo;{apiKey.description}&rdquo;)</> : null} stops working at once. Scripts and tools using
           it will get 401 answers. This cannot be undone.
         </p>
       }
-    >
-      <ErrorAlert error={error} />
-      <div className="actions">
-        <button type="button" className="danger" disabled={loading} onClick={() => void confirm()}>
-          Delete
-        </button>
-        <button type="button" onClick={() => onClose(null)} data-autofocus>
-          Cancel
-        </button>
-      </div>
-    </Dialog>
+      confirmLabel="Delete"
+      busy={loading}
+      error={error}
+      onConfirm={() => void confirm()}
+      onCancel={() => onClose(null)}
+    />
   );
 }

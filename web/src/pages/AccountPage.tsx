@@ -1,8 +1,9 @@
 import { gql, type TypedDocumentNode } from "@apollo/client";
 import { useMutation, useQuery } from "@apollo/client/react";
-import { type FormEvent, useId, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { DateTime } from "../components/DateTime";
-import { ErrorAlert, Loading } from "../components/Messages";
+import { Alert, ErrorAlert, Loading, Status } from "../components/Messages";
+import { PasswordField } from "../components/PasswordField";
 import { displayNameOf, useCurrentUser } from "../me";
 
 interface MySession {
@@ -81,7 +82,6 @@ function ChangePassword() {
   const [newPassword, setNewPassword] = useState("");
   const [confirmation, setConfirmation] = useState("");
   const [outcome, setOutcome] = useState<{ ok: true } | { ok: false; error: unknown; message?: string } | null>(null);
-  const ids = { current: useId(), next: useId(), confirm: useId(), rules: useId() };
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
@@ -108,53 +108,17 @@ function ChangePassword() {
       <form className="form" onSubmit={(event) => void submit(event)} aria-labelledby="change-password-heading">
         {/* For password managers: which account the new password belongs to. */}
         <input type="text" name="username" autoComplete="username" value={me?.email ?? ""} readOnly hidden />
-        <div className="field">
-          <label htmlFor={ids.current}>Current password</label>
-          <input
-            id={ids.current}
-            type="password"
-            autoComplete="current-password"
-            required
-            value={currentPassword}
-            onChange={(event) => setCurrentPassword(event.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.next}>New password</label>
-          <input
-            id={ids.next}
-            type="password"
-            autoComplete="new-password"
-            required
-            aria-describedby={ids.rules}
-            value={newPassword}
-            onChange={(event) => setNewPassword(event.target.value)}
-          />
-          <p id={ids.rules} className="hint">
-            {PASSWORD_RULES}
-          </p>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.confirm}>Confirm new password</label>
-          <input
-            id={ids.confirm}
-            type="password"
-            autoComplete="new-password"
-            required
-            value={confirmation}
-            onChange={(event) => setConfirmation(event.target.value)}
-          />
-        </div>
+        <PasswordField label="Current password" autoComplete="current-password" value={currentPassword} onChange={setCurrentPassword} />
+        <PasswordField label="New password" autoComplete="new-password" rules={PASSWORD_RULES} value={newPassword} onChange={setNewPassword} />
+        <PasswordField label="Confirm new password" autoComplete="new-password" value={confirmation} onChange={setConfirmation} />
         {outcome?.ok === true && (
-          <p role="status" className="message message-ok">
+          <Status>
             Password changed.
-          </p>
+          </Status>
         )}
         {outcome?.ok === false &&
           (outcome.message ? (
-            <p role="alert" className="message message-error">
-              {outcome.message}
-            </p>
+            <Alert>{outcome.message}</Alert>
           ) : (
             <ErrorAlert error={outcome.error} />
           ))}
@@ -206,9 +170,7 @@ function ActiveSessions() {
       <h2 id="sessions-heading">Active sessions</h2>
       <p>Each browser you are logged in with. Ending a session logs that browser out and stops its session keys.</p>
       {notice && (
-        <p role="status" className="message message-ok">
-          {notice}
-        </p>
+        <Status>{notice}</Status>
       )}
       {sessions.error && !list && <ErrorAlert error={sessions.error} />}
       {!list && !sessions.error && <Loading />}

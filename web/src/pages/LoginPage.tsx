@@ -1,6 +1,8 @@
 import { gql, type TypedDocumentNode } from "@apollo/client";
 import { useApolloClient, useMutation } from "@apollo/client/react";
 import { type FormEvent, useEffect, useId, useState } from "react";
+import { Alert } from "../components/Messages";
+import { PasswordField } from "../components/PasswordField";
 import { describeError, isThrottled } from "../errors";
 import { type Me, ME_QUERY } from "../me";
 import { HOME_PATH } from "../routes";
@@ -25,7 +27,6 @@ export function LoginPage({ search }: { search: string }) {
   const [password, setPassword] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
   const emailId = useId();
-  const passwordId = useId();
   const next = safeNextPath(new URLSearchParams(search).get("next"));
 
   useEffect(() => {
@@ -59,22 +60,9 @@ export function LoginPage({ search }: { search: string }) {
           <label htmlFor={emailId}>Email</label>
           <input id={emailId} type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
         </div>
-        <div className="field">
-          <label htmlFor={passwordId}>Password</label>
-          <input
-            id={passwordId}
-            type="password"
-            name="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </div>
+        <PasswordField label="Password" name="password" autoComplete="current-password" value={password} onChange={setPassword} />
         {problem && (
-          <p role="alert" className="message message-error">
-            {problem}
-          </p>
+          <Alert>{problem}</Alert>
         )}
         <button type="submit" className="primary" disabled={loading}>
           Log in

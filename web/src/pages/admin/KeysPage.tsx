@@ -1,7 +1,8 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { type FormEvent, useEffect, useId, useState } from "react";
 import { DateTime } from "../../components/DateTime";
-import { Dialog } from "../../components/Dialog";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { Alert, type Notice, NoticeMessage } from "../../components/Messages";
 import { describeError } from "../../errors";
 import { Link } from "../../router";
 import { API_KEYS_QUERY, type ApiKeyFilter, type ApiKeyOrder, REVOKE_ALL_API_KEYS, REVOKE_API_KEYS, REVOKE_API_KEYS_WHERE } from "./documents";
@@ -31,16 +32,7 @@ import {
 const PAGE_SIZES = [25, 50, 100] as const;
 const DEFAULT_PAGE_SIZE = 50;
 
-type Notice = { kind: "status" | "alert"; text: string } | null;
 type Confirmation = { kind: "delete"; count: number } | { kind: "revoke-all"; count: number } | null;
-
-/**
- * Gives an element the HTML autofocus attribute before its <dialog> opens, so showModal() focuses it
- * (React's autoFocus prop focuses on mount instead, which showModal then overrides).
- */
-function autofocus(element: HTMLElement | null): void {
-  element?.setAttribute("autofocus", "");
-}
 
 /** API Keys (admin): every key on the server, filtered, sorted, paged by keyset cursors; delete and revoke. */
 export function KeysPage() {
@@ -52,7 +44,7 @@ export function KeysPage() {
   const [selection, setSelection] = useState<Selection>(NO_SELECTION);
   /** The dry-run count for the applied filter (what "Select all N matching keys" offers). */
   const [matching, setMatching] = useState<{ filterKey: string; count: number } | null>(null);
-  const [notice, setNotice] = useState<Notice>(null);
+  const [notice, setNotice] = useState<Notice | null>(null);
   const [confirmation, setConfirmation] = useState<Confirmation>(null);
   const ids = {
     email: useId(),
@@ -292,20 +284,11 @@ export function KeysPage() {
         </div>
       </div>
 
-      {notice?.kind === "status" ? (
-        <p role="status" className="message message-ok">
-          {notice.text}
-        </p>
-      ) : null}
-      {notice?.kind === "alert" ? (
-        <p role="alert" className="message message-error">
-          {notice.text}
-        </p>
-      ) : null}
+      {notice ? <NoticeMessage notice={notice} /> : null}
       {error ? (
-        <p role="alert" className="message message-error">
+        <Alert>
           The keys could not be loaded: {describeError(error).message}
-        </p>
+        </Alert>
       ) : null}
 
       <div className="grid-summary">
@@ -420,42 +403,30 @@ export function KeysPage() {
       </nav>
 
       {confirmation?.kind === "delete" ? (
-        <Dialog
+        <ConfirmDialog
           title={`Delete ${countOf(confirmation.count, "API key", "API keys")}?`}
-          role="alertdialog"
-          onClose={() => setConfirmation(null)}
-        >
-          <p>
-            {confirmation.count === 1 ? "The key stops working" : "The keys stop working"} at once and {confirmation.count === 1 ? "leaves" : "leave"} the
-            list. Scripts using {confirmation.count === 1 ? "it" : "them"} get 401. This cannot be undone.
-          </p>
-          <div className="actions">
-            <button type="button" className="danger" onClick={() => void runConfirmed()}>
-              Delete
-            </button>
-            <button type="button" ref={autofocus} onClick={() => setConfirmation(null)}>
-              Cancel
-            </button>
-          </div>
-        </Dialog>
+          consequence={
+            <p>
+              {confirmation.count === 1 ? "The key stops working" : "The keys stop working"} at once and {confirmation.count === 1 ? "leaves" : "leave"} the
+              list. Scripts using {confirmation.count === 1 ? "it" : "them"} get 401. This cannot be undone.
+            </p>
+          }
+          confirmLabel="Delete"
+          busy={working}
+          onConfirm={() => void runConfirmed()}
+          onCancel={() => setConfirmation(null)}
+        />
       ) : null}
 
       {confirmation?.kind === "revoke-all" ? (
-        <Dialog
+        <ConfirmDialog
           title={`Revoke all ${countOf(confirmation.count, "API key", "API keys")} on the server?`}
-          role="alertdialog"
-          onClose={() => setConfirmation(null)}
-        >
-          <p>Every user's API keys stop working at once, yours too. Session keys are not affected. This cannot be undone.</p>
-          <div className="actions">
-            <button type="button" className="danger" onClick={() => void runConfirmed()}>
-              Revoke all
-            </button>
-            <button type="button" ref={autofocus} onClick={() => setConfirmation(null)}>
-              Cancel
-            </button>
-          </div>
-        </Dialog>
+          consequence={<p>Every user's API keys stop working at once, yours too. Session keys are not affected. This cannot be undone.</p>}
+          confirmLabel="Revoke all"
+          busy={working}
+          onConfirm={() => void runConfirmed()}
+          onCancel={() => setConfirmation(null)}
+        />
       ) : null}
     </section>
   );

@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { type FormEvent, useEffect, useId, useState } from "react";
+import { Alert, Status } from "../../components/Messages";
 import { describeError } from "../../errors";
 import { Link } from "../../router";
 import { type ApiKeyExpiration, type ExternalToolSettings, SETTINGS_QUERY, UPDATE_SETTINGS } from "./documents";
@@ -82,9 +83,9 @@ export function SettingsPage() {
       </p>
 
       {error && !data ? (
-        <p role="alert" className="message message-error">
+        <Alert>
           The settings could not be loaded: {describeError(error).message}
-        </p>
+        </Alert>
       ) : null}
       {loading && !draft ? <p>Loading the settings…</p> : null}
 
@@ -155,14 +156,14 @@ export function SettingsPage() {
           </div>
 
           {outcome?.kind === "saved" ? (
-            <p role="status" className="message message-ok">
+            <Status>
               Settings saved.
-            </p>
+            </Status>
           ) : null}
           {outcome?.kind === "failed" ? (
-            <p role="alert" className="message message-error">
+            <Alert>
               Settings were not saved: {outcome.message}
-            </p>
+            </Alert>
           ) : null}
         </form>
       ) : null}

@@ -1,6 +1,9 @@
 import { useMutation, useQuery } from "@apollo/client/react";
 import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { Dialog } from "../../components/Dialog";
+import { Alert, type Notice, NoticeMessage } from "../../components/Messages";
+import { PasswordField } from "../../components/PasswordField";
 import { SecretField } from "../../components/Secret";
 import { describeError } from "../../errors";
 import { DateTime } from "../../components/DateTime";
@@ -20,7 +23,7 @@ const PAGE_SIZE = 25;
 const SEARCH_DELAY_MS = 300;
 
 /** One message at a time on the page, shown where the action was: the list, or the create form. */
-type Notice = { kind: "status" | "alert"; text: string; at: "list" | "create" } | null;
+type PlacedNotice = (Notice & { at: "list" | "create" }) | null;
 
 /** Users (admin): the paged list, create, deactivate/activate, reset password, delete. */
 export function UsersPage() {
@@ -28,7 +31,7 @@ export function UsersPage() {
   const [search, setSearch] = useState("");
   const [appliedSearch, setAppliedSearch] = useState("");
   const [cursors, setCursors] = useState<CursorStack>(FIRST_PAGE);
-  const [notice, setNotice] = useState<Notice>(null);
+  const [notice, setNotice] = useState<PlacedNotice>(null);
   const [oneTimePassword, setOneTimePassword] = useState<{ email: string; password: string } | null>(null);
   const [deleting, setDeleting] = useState<AdminUser | null>(null);
   const [busyUserId, setBusyUserId] = useState<string | null>(null);
@@ -128,9 +131,9 @@ export function UsersPage() {
 
       {notice?.at === "list" ? <NoticeMessage notice={notice} /> : null}
       {error ? (
-        <p role="alert" className="message message-error">
+        <Alert>
           The users could not be loaded: {describeError(error).message}
-        </p>
+        </Alert>
       ) : null}
 
       {page ? (
@@ -251,22 +254,19 @@ export function UsersPage() {
       ) : null}
 
       {deleting ? (
-        <Dialog title={`Delete ${deleting.email}?`} role="alertdialog" onClose={() => setDeleting(null)}>
-          <p>
-            {deleting.keyCount === 1
-              ? "Their 1 API key is deleted too."
-              : `Their ${deleting.keyCount} API keys are deleted too.`}{" "}
-            Their login sessions end. The audit trail keeps what they did. This cannot be undone.
-          </p>
-          <div className="actions">
-            <button type="button" className="danger" onClick={() => void confirmDelete()}>
-              Delete user
-            </button>
-            <button type="button" onClick={() => setDeleting(null)}>
-              Cancel
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDialog
+          title={`Delete ${deleting.email}?`}
+          consequence={
+            <p>
+              {deleting.keyCount === 1 ? "Their 1 API key is deleted too." : `Their ${deleting.keyCount} API keys are deleted too.`} Their login
+              sessions end. The audit trail keeps what they did. This cannot be undone.
+            </p>
+          }
+          confirmLabel="Delete user"
+          busy={deletingNow}
+          onConfirm={() => void confirmDelete()}
+          onCancel={() => setDeleting(null)}
+        />
       ) : null}
     </section>
   );
@@ -293,20 +293,9 @@ function OneTimePassword({ email, password, onDone }: { email: string; password:
 const PASSWORD_RULES =
   "At least 12 characters (at most 72 bytes), not one of the most common passwords, not a short piece repeated, and not the email address.";
 
-function NoticeMessage({ notice }: { notice: NonNullable<Notice> }) {
-  return notice.kind === "status" ? (
-    <p role="status" className="message message-ok">
-      {notice.text}
-    </p>
-  ) : (
-    <p role="alert" className="message message-error">
-      {notice.text}
-    </p>
-  );
-}
 
 interface CreateUserFormProps {
-  notice: Notice;
+  notice: PlacedNotice;
   onNotice: (kind: "status" | "alert" | null, text?: string) => void;
   onCreated: () => void;
 }
@@ -318,7 +307,7 @@ function CreateUserForm({ notice, onNotice, onCreated }: CreateUserFormProps) {
   const [isAdmin, setIsAdmin] = useState(false);
   const [createUser, { loading }] = useMutation(CREATE_USER);
   const emailRef = useRef<HTMLInputElement>(null);
-  const ids = { heading: useId(), email: useId(), name: useId(), password: useId(), rules: useId(), admin: useId() };
+  const ids = { heading: useId(), email: useId(), name: useId(), admin: useId() };
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
@@ -360,21 +349,7 @@ function CreateUserForm({ notice, onNotice, onCreated }: CreateUserFormProps) {
         <label htmlFor={ids.name}>Name</label>
         <input id={ids.name} type="text" autoComplete="off" maxLength={256} value={displayName} onChange={(event) => setDisplayName(event.target.value)} />
       </div>
-      <div className="field">
-        <label htmlFor={ids.password}>Password</label>
-        <input
-          id={ids.password}
-          type="password"
-          autoComplete="new-password"
-          required
-          aria-describedby={ids.rules}
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-        />
-        <p id={ids.rules} className="hint">
-          {PASSWORD_RULES}
-        </p>
-      </div>
+      <PasswordField label="Password" autoComplete="new-password" rules={PASSWORD_RULES} value={password} onChange={setPassword} />
       <div className="field field-checkbox">
         <input id={ids.admin} type="checkbox" checked={isAdmin} onChange={(event) => setIsAdmin(event.target.checked)} />
         <label htmlFor={ids.admin}>Administrator</label>
