@@ -71,15 +71,20 @@ export class SharedAuthThrottle {
       return { blocked: true, retryAfterSeconds: Math.max(1, Math.ceil((endsAt - now) / 1000)), windowEndsAt: endsAt };
     }
     const counted = rows.map((row) => [String(row.subject_hash), Number(row.window_ends_at)] as const);
+    let released = false;
     return {
       blocked: false,
-      release: () =>
-        inTransaction(this.dataSource, async (releasing) => {
+      release: async () => {
+        // Once: a second release would give back a place another attempt holds.
+        if (released) return;
+        released = true;
+        await inTransaction(this.dataSource, async (releasing) => {
           // Only from the windows this attempt counted in: a newer window owes it nothing.
           for (const [hash, endsAt] of counted) {
             await releasing.query("UPDATE auth_attempts SET attempts = attempts - 1 WHERE subject_hash = ? AND window_ends_at = ? AND attempts > 0", [hash, endsAt]);
           }
-        }),
+        });
+      },
     };
   }
 }

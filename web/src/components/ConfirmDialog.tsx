@@ -11,7 +11,7 @@ export interface ConfirmDialogProps {
   confirmLabel: string;
   onConfirm: () => void;
   onCancel: () => void;
-  /** While the action runs: the dangerous button is disabled, so a double click acts once. */
+  /** While the action (or a request it would race with) runs: the dangerous button is disabled, so a double click acts once. */
   busy?: boolean;
   /** Why the action failed, shown above the buttons; the dialog stays open for another try. */
   error?: unknown;
