@@ -1,5 +1,5 @@
 import type { Page } from "playwright-core";
-import { type TestUser, viaKey } from "../support/app";
+import { basic, type TestUser, viaKey } from "../support/app";
 import { describedBy, describeInBrowser, escapeRegExp, focused, graphqlFromPage, horizontalOverflow, logIn, openUserMenu, PHONE, screenshot, useBrowser } from "../support/browser";
 
 /**
@@ -124,6 +124,41 @@ describeInBrowser("admin pages (Chromium)", () => {
     expect((await keysOf(alice.email)).trim()).toBe("0");
     await page.getByRole("button", { name: `Reset password for ${alice.email}` }).waitFor();
     await screenshot(page, "users");
+  });
+
+  test("Users: resetting a password asks first, Cancel focused; confirmed, the one-time password is shown once, the old password stops, their key keeps working", async () => {
+    const { page, app } = harness();
+    const forgetful = await app.createUser("forgetful@example.org");
+    const { key } = await seedKey(forgetful, "forgetful script");
+    const me = async (credentials: ReturnType<typeof basic>) => app.graphql("{ me { email } }", {}, credentials);
+    await page.goto("/admin/users");
+
+    const resetButton = page.getByRole("button", { name: `Reset password for ${forgetful.email}` });
+    await resetButton.click();
+    const confirm = page.getByRole("alertdialog", { name: `Reset the password of ${forgetful.email}?` });
+    expect(await describedBy(confirm)).toMatch(/^Their current password stops working at once .*Their API keys keep working\.$/);
+    await focused(confirm.getByRole("button", { name: "Cancel" }), "Cancel");
+    await page.keyboard.press("Enter"); // Enter by habit cancels.
+    await confirm.waitFor({ state: "hidden" });
+    await focused(resetButton, "the Reset password button that opened the dialog");
+    expect((await me(basic(forgetful.email, forgetful.password))).status).toBe(200);
+
+    await resetButton.click();
+    await confirm.getByRole("button", { name: "Reset password" }).click();
+    const shown = page.getByRole("dialog", { name: "One-time password" });
+    const oneTime = await shown.getByRole("textbox", { name: "One-time password" }).inputValue();
+    app.secrets.add(oneTime);
+    expect(oneTime).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    await shown.getByText("This password will not be shown again.").waitFor();
+    await shown.getByRole("button", { name: "Done" }).click();
+    await shown.waitFor({ state: "hidden" });
+    await expect(page.getByRole("textbox", { name: "One-time password" }).count()).resolves.toBe(0);
+
+    expect((await me(basic(forgetful.email, forgetful.password))).status).toBe(401);
+    const withOneTime = await me(basic(forgetful.email, oneTime));
+    expect(withOneTime.status).toBe(403);
+    expect(withOneTime.body.errors?.[0]?.extensions?.reason).toBe("PASSWORD_CHANGE_REQUIRED");
+    expect((await keyStatus(key))).toBe(200);
   });
 
   test("Users: create a user with the form; deleting them asks first, Cancel focused, naming their keys; confirmed, their key stops", async () => {

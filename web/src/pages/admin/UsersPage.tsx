@@ -34,6 +34,7 @@ export function UsersPage() {
   const [notice, setNotice] = useState<PlacedNotice>(null);
   const [oneTimePassword, setOneTimePassword] = useState<{ email: string; password: string } | null>(null);
   const [deleting, setDeleting] = useState<AdminUser | null>(null);
+  const [resetting, setResetting] = useState<{ user: AdminUser; error?: unknown } | null>(null);
   const [busyUserId, setBusyUserId] = useState<string | null>(null);
   const searchId = useId();
 
@@ -49,7 +50,7 @@ export function UsersPage() {
   const page = (data ?? previousData)?.users;
 
   const [setUserActive] = useMutation(SET_USER_ACTIVE);
-  const [resetUserPassword] = useMutation(RESET_USER_PASSWORD);
+  const [resetUserPassword, { loading: resettingNow }] = useMutation(RESET_USER_PASSWORD);
   const [deleteUser, { loading: deletingNow }] = useMutation(DELETE_USER);
 
   // Typing searches after a short pause; Enter or the button searches at once.
@@ -83,16 +84,16 @@ export function UsersPage() {
     }
   }
 
-  async function resetPassword(user: AdminUser): Promise<void> {
-    setNotice(null);
-    setBusyUserId(user.id);
+  async function confirmReset(): Promise<void> {
+    if (!resetting || resettingNow) return;
+    const { user } = resetting;
     try {
       const result = await resetUserPassword({ variables: { id: user.id } });
+      setResetting(null);
       if (result.data) setOneTimePassword({ email: user.email, password: result.data.resetUserPassword });
     } catch (failure) {
-      setNotice({ kind: "alert", text: describeError(failure).message, at: "list" });
-    } finally {
-      setBusyUserId(null);
+      // Nothing changed: the dialog stays open and says why, for another try or Cancel.
+      setResetting({ user, error: failure });
     }
   }
 
@@ -202,8 +203,10 @@ export function UsersPage() {
                       type="button"
                       className="small"
                       aria-label={`Reset password for ${user.email}`}
-                      aria-disabled={busy || undefined}
-                      onClick={() => void (busy ? undefined : resetPassword(user))}
+                      onClick={() => {
+                        setNotice(null);
+                        setResetting({ user });
+                      }}
                     >
                       Reset password
                     </button>
@@ -251,6 +254,23 @@ export function UsersPage() {
         <Dialog title="One-time password" onClose={() => setOneTimePassword(null)}>
           <OneTimePassword {...oneTimePassword} onDone={() => setOneTimePassword(null)} />
         </Dialog>
+      ) : null}
+
+      {resetting ? (
+        <ConfirmDialog
+          title={`Reset the password of ${resetting.user.email}?`}
+          consequence={
+            <p>
+              Their current password stops working at once and their login sessions end. You are shown a one-time password to give
+              them; with it they can only choose a new password. Their API keys keep working.
+            </p>
+          }
+          confirmLabel="Reset password"
+          busy={resettingNow}
+          error={resetting.error}
+          onConfirm={() => void confirmReset()}
+          onCancel={() => setResetting(null)}
+        />
       ) : null}
 
       {deleting ? (
