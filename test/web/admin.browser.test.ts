@@ -1,5 +1,5 @@
 import type { Page } from "playwright-core";
-import { basic, type TestUser, viaKey } from "../support/app";
+import { basic, type Credentials, type TestUser, viaKey } from "../support/app";
 import { describedBy, describeInBrowser, escapeRegExp, focused, graphqlFromPage, horizontalOverflow, logIn, openUserMenu, PHONE, screenshot, useBrowser } from "../support/browser";
 
 /**
@@ -20,8 +20,12 @@ async function seedKey(user: TestUser & { isAdmin?: boolean }, description: stri
   return { key, hint: apiKey.hint };
 }
 
+async function whoAmI(credentials: Credentials) {
+  return harness().app.graphql("{ me { email } }", {}, credentials);
+}
+
 async function keyStatus(key: string): Promise<number> {
-  return (await harness().app.graphql("{ me { email } }", {}, viaKey(key))).status;
+  return (await whoAmI(viaKey(key))).status;
 }
 
 function gridRow(page: Page, text: string) {
@@ -130,7 +134,6 @@ describeInBrowser("admin pages (Chromium)", () => {
     const { page, app } = harness();
     const forgetful = await app.createUser("forgetful@example.org");
     const { key } = await seedKey(forgetful, "forgetful script");
-    const me = async (credentials: ReturnType<typeof basic>) => app.graphql("{ me { email } }", {}, credentials);
     await page.goto("/admin/users");
 
     const resetButton = page.getByRole("button", { name: `Reset password for ${forgetful.email}` });
@@ -141,7 +144,7 @@ describeInBrowser("admin pages (Chromium)", () => {
     await page.keyboard.press("Enter"); // Enter by habit cancels.
     await confirm.waitFor({ state: "hidden" });
     await focused(resetButton, "the Reset password button that opened the dialog");
-    expect((await me(basic(forgetful.email, forgetful.password))).status).toBe(200);
+    expect((await whoAmI(basic(forgetful.email, forgetful.password))).status).toBe(200);
 
     await resetButton.click();
     await confirm.getByRole("button", { name: "Reset password" }).click();
@@ -154,11 +157,11 @@ describeInBrowser("admin pages (Chromium)", () => {
     await shown.waitFor({ state: "hidden" });
     await expect(page.getByRole("textbox", { name: "One-time password" }).count()).resolves.toBe(0);
 
-    expect((await me(basic(forgetful.email, forgetful.password))).status).toBe(401);
-    const withOneTime = await me(basic(forgetful.email, oneTime));
+    expect((await whoAmI(basic(forgetful.email, forgetful.password))).status).toBe(401);
+    const withOneTime = await whoAmI(basic(forgetful.email, oneTime));
     expect(withOneTime.status).toBe(403);
     expect(withOneTime.body.errors?.[0]?.extensions?.reason).toBe("PASSWORD_CHANGE_REQUIRED");
-    expect((await keyStatus(key))).toBe(200);
+    expect(await keyStatus(key)).toBe(200);
   });
 
   test("Users: create a user with the form; deleting them asks first, Cancel focused, naming their keys; confirmed, their key stops", async () => {
