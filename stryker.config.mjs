@@ -23,8 +23,8 @@ const SERVICE = "src/services/api-key.service.ts";
 export const scopes = {
   auth: {
     mutate: ["src/auth/**/*.ts"],
-    // Not password-timing.http: it compares timings, which instrumented code distorts.
     tests: [
+      "test/auth/password-cost.http.test.ts",
       "test/auth/authentication.http.test.ts",
       "test/auth/sql-per-request.http.test.ts",
       "test/auth/authorization.http.test.ts",

@@ -27,6 +27,9 @@ const ADMIN_LISTS = [
   "admin-list-owner-unexpired-expires",
 ];
 
+/** Every scenario of a full run. */
+const SCENARIOS = [...ADMIN_LISTS, "anonymous", "apikey-1M", "apikey-1M-nocache", "apikey-basic", "apikey-header", "apikey-nocache", "bad-keys-checksum", "bad-keys-revoked", "bad-keys-unknown", "baseline-apollo", "baseline-http", "apollo-lean", "cookie-me", "login-unknown-email", "login-wrong-password", "naive-bcrypt-keys", "password-basic"];
+
 /**
  * Smoke runs of `npm run bench` and `npm run soak` at tiny sizes, on this project's database, so
  * neither script rots. They assert what the scripts must get right, never a speed.
@@ -44,11 +47,9 @@ describe("benchmark and soak scripts (smoke)", () => {
     const report = await runBench(options);
     const scenario = (id: string) => report.scenarios.find((s) => s.id === id && (s.db === db || s.db === null))!.median;
 
-    expect(report.scenarios.map((s) => s.id).sort()).toEqual(
-      [...ADMIN_LISTS, "anonymous", "apikey-1M", "apikey-1M-nocache", "apikey-basic", "apikey-header", "apikey-nocache", "bad-keys-checksum", "bad-keys-revoked", "bad-keys-unknown", "baseline-apollo", "baseline-http", "apollo-lean", "cookie-me", "naive-bcrypt-keys", "password-basic"].sort(),
-    );
+    expect(report.scenarios.map((s) => s.id).sort()).toEqual([...SCENARIOS].sort());
     for (const s of report.scenarios) expect({ id: s.id, unexpected: s.median.unexpected }).toEqual({ id: s.id, unexpected: 0 });
-    for (const id of ["baseline-http", "baseline-apollo", "apollo-lean", "anonymous", "apikey-basic", "apikey-header", "apikey-1M", "apikey-nocache", "apikey-1M-nocache", "password-basic", "bad-keys-unknown", "bad-keys-revoked", "bad-keys-checksum", ...ADMIN_LISTS, "cookie-me"]) {
+    for (const id of ["baseline-http", "baseline-apollo", "apollo-lean", "anonymous", "apikey-basic", "apikey-header", "apikey-1M", "apikey-nocache", "apikey-1M-nocache", "password-basic", "login-wrong-password", "login-unknown-email", "bad-keys-unknown", "bad-keys-revoked", "bad-keys-checksum", ...ADMIN_LISTS, "cookie-me"]) {
       expect({ id, served: scenario(id).requests > 0 }).toEqual({ id, served: true });
     }
     // At most one: a key's first request reads it, the key cache answers the rest.
@@ -67,7 +68,7 @@ describe("benchmark and soak scripts (smoke)", () => {
     expect(fs.readFileSync(report.files!.png).subarray(1, 4).toString()).toBe("PNG");
     const markdown = fs.readFileSync(report.files!.md, "utf8");
     expect(markdown).toContain("| apikey-basic | " + db);
-    expect(JSON.parse(fs.readFileSync(report.files!.json, "utf8")).scenarios).toHaveLength(15 + ADMIN_LISTS.length);
+    expect(JSON.parse(fs.readFileSync(report.files!.json, "utf8")).scenarios).toHaveLength(SCENARIOS.length);
   }, 240_000);
 
   test("bench --only: just the scenarios named (the target pair closer in time), revokeAllApiKeys only when named; an unknown name is refused", async () => {
