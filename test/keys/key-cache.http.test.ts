@@ -80,6 +80,7 @@ describe("key cache across instances", () => {
       },
     },
     { path: "owner deactivated", end: async () => void (await other.services.users.setActive(String(alice.id), false, SYSTEM_ACTOR)) },
+    { path: "owner deleted", end: async () => void (await expect(other.services.accounts.deleteUser(String(alice.id), SYSTEM_ACTOR)).resolves.toMatchObject({ keysDeleted: 1 })) },
   ];
 
   test.each(rows.map((row) => [row.path, row] as const))("%s on another instance: 401 as soon as it returns", async (_path, row) => {

@@ -81,8 +81,8 @@ describe("several instances sharing one database", () => {
 
   /**
    * Every operation that ends a key, run on A; B, which served the key from its cache a moment
-   * before, must refuse it on the very next request. To add when they exist: deleting a user,
-   * a password change (for session keys), logging out (for session keys).
+   * before, must refuse it on the very next request. What ends a login session and its session
+   * keys (logout, a password change, ...) has its own table in session-instances.test.ts.
    */
   describe("every revoking path: ended on A, refused on B on the very next request", () => {
     interface Subject {
@@ -154,6 +154,10 @@ describe("several instances sharing one database", () => {
         path: "setUserActive(active: false)",
         end: async ({ owner }) =>
           void expect(ok<{ active: boolean }>(await post(a, "mutation ($id: ID!) { setUserActive(id: $id, active: false) { active } }", adminAuth, { id: String(owner.id) }), "setUserActive").active).toBe(false),
+      },
+      {
+        path: "deleteUser",
+        end: async ({ owner }) => void expect(ok(await post(a, "mutation ($id: ID!) { deleteUser(id: $id) }", adminAuth, { id: String(owner.id) }), "deleteUser")).toBe(true),
       },
     ];
 
