@@ -14,7 +14,7 @@ export interface RuntimeOptions {
   dataSource?: DataSource;
   /** bcrypt cost of new passwords (tests lower it); default the production cost. */
   bcryptCost?: number;
-  /** The HTTP app's clock (see AppDependencies.clock); default Date.now. */
+  /** The clock of the brute-force throttle's windows and of login sessions' lifetimes (tests move it by hand); default Date.now. */
   clock?: () => number;
   /** The built pages' folder (see AppDependencies.webDir); default config.webDir, else dist/web. */
   webDir?: string;
@@ -35,7 +35,7 @@ export interface Runtime {
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel, createLogDestination(1, { bufferBytes: config.logBufferBytes, flushIntervalMs: config.logFlushIntervalMs }));
   const dataSource = options.dataSource ?? (await openDatabase(config, logger));
-  const services = createServices(dataSource, config, logger, { bcryptCost: options.bcryptCost });
+  const services = createServices(dataSource, config, logger, { bcryptCost: options.bcryptCost, clock: options.clock });
   let app: App | null = null;
   let stopping: Promise<void> | null = null;
   return {

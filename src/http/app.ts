@@ -33,7 +33,11 @@ export interface AppDependencies {
   services: Services;
   /** Defaults to a fresh per-app Registry; pass one to share or inspect it. */
   metrics?: Metrics;
-  /** Milliseconds since the epoch for the brute-force throttle's windows; tests move it by hand. Default Date.now. */
+  /**
+   * Milliseconds since the epoch for the brute-force throttle's windows and for whether a login
+   * session has expired (the services' SessionService must share it); tests move it by hand.
+   * Default Date.now.
+   */
   clock?: () => number;
   /** The built pages' folder; default config.webDir, else dist/web under the package root. */
   webDir?: string;
@@ -54,7 +58,7 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   const metrics = injected ?? new Metrics({ countActiveKeys: () => services.apiKeys.countActive(), lastUsed: services.lastUsed, logger });
   services.passwords.prepare();
   const sessionCache = new SessionCache(services.revocations.cache, config.keyCacheMaxEntries);
-  const sessions = new SessionAuthenticator(dataSource, sessionCache, services.keyTags, services.sessionActivity, { idleTimeoutMs: config.sessions.idleTimeoutMs });
+  const sessions = new SessionAuthenticator(dataSource, sessionCache, services.keyTags, services.sessionActivity, { idleTimeoutMs: config.sessions.idleTimeoutMs }, clock);
   const authenticator = new Authenticator(
     dataSource,
     services.lastUsed,

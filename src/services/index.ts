@@ -51,7 +51,13 @@ export function createServices(
   dataSource: DataSource,
   config: Config,
   logger: Logger,
-  options: { bcryptCost?: number; /** Login sessions, ended by password changes and user deletion. */ sessionStores?: SessionStore[] } = {},
+  options: {
+    bcryptCost?: number;
+    /** Login sessions, ended by password changes and user deletion. */
+    sessionStores?: SessionStore[];
+    /** What time it is for login sessions (their start, expiry and purge); default Date.now. */
+    clock?: () => number;
+  } = {},
 ): Services {
   const audit = new AuditService(dataSource, logger);
   const settings = new SettingsService(dataSource, audit);
@@ -60,7 +66,7 @@ export function createServices(
   const passwords = new PasswordHasher(options.bcryptCost ?? config.bcryptCost);
   const idempotency = new IdempotencyService(dataSource, () => keyTags.load(), (error) => logger.warn({ err: error }, "could not purge expired idempotent results; will retry"));
   const apiKeys = new ApiKeyService(dataSource, settings, audit, idempotency, revocations, keyTags, config.keyCaps);
-  const sessions = new SessionService(dataSource, keyTags, revocations, audit, settings, config.sessions);
+  const sessions = new SessionService(dataSource, keyTags, revocations, audit, settings, config.sessions, options.clock);
   const sessionActivity = new LastUsedRecorder(
     dataSource,
     { minIntervalMs: sessionActivityIntervalMs(config.sessions), flushIntervalMs: config.lastUsedFlushIntervalMs, target: { table: "sessions", column: "last_seen_at" } },

@@ -372,41 +372,64 @@ describe("cookies over HTTPS", () => {
   });
 });
 
-describe("expiry with short settings", () => {
+/** The default lifetimes (30 minutes idle, 12 hours at most), on a clock the tests move. */
+describe("expiry", () => {
   let app: TestApp;
   let alice: TestUser;
+  let now = Date.now();
+  let idleMs: number;
+  let maxMs: number;
   beforeAll(async () => {
-    app = await startTestApp({ SESSION_IDLE_TIMEOUT_SECONDS: "1", SESSION_MAX_LIFETIME_SECONDS: "2" });
+    app = await startTestApp({}, { clock: () => now });
+    ({ idleTimeoutMs: idleMs, maxLifetimeMs: maxMs } = app.config.sessions);
     alice = await app.createUser("alice@example.org");
+    await app.services.settings.update({ sessionKeysEnabled: true });
   });
   afterAll(() => app.close());
 
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  test("idle: a session unused for longer than the idle timeout is refused (EXPIRED) and its cookie cleared", async () => {
+  test("idle: a session unused for the idle timeout is refused (EXPIRED) and its cookie cleared; a millisecond less is not", async () => {
     const browser = new Browser(app);
     await browser.login(alice);
+    now += idleMs - 1;
+    expect((await browser.me()).status).toBe(200); // a use: the idle time starts again
+    now += idleMs - 1;
     expect((await browser.me()).status).toBe(200);
-    await sleep(1100);
+    now += idleMs;
     const answer = await browser.me();
     expect(answer.status).toBe(401);
     expect(answer.body.errors[0].extensions.reason).toBe("EXPIRED");
     expect(browser.jar.size).toBe(1); // only the device cookie is left
   });
 
-  test("absolute: a session in constant use still ends at the maximum, and its session keys with it", async () => {
-    await app.services.settings.update({ sessionKeysEnabled: true });
+  test("a session key's use keeps its session from going idle", async () => {
     const browser = new Browser(app);
     await browser.login(alice);
     const key: string = (await browser.graphql("mutation { generateSessionKey }")).body.data.generateSessionKey;
     app.secrets.add(key);
-    const started = Date.now();
-    while (Date.now() - started < 1700) {
+    for (let i = 0; i < 3; i++) {
+      now += idleMs - 1;
       expect((await app.graphql("{ me { id } }", undefined, viaKey(key))).status).toBe(200);
-      await sleep(300);
     }
-    await sleep(Math.max(0, 2100 - (Date.now() - started)));
-    expect((await app.graphql("{ me { id } }", undefined, viaKey(key))).status).toBe(401);
+    expect((await browser.me()).status).toBe(200);
+    now += idleMs; // then unused for the idle timeout: ended, the key with it
+    expect([(await browser.me()).status, (await app.graphql("{ me { id } }", undefined, viaKey(key))).status]).toEqual([401, 401]);
+  });
+
+  test("absolute: a session in constant use still ends at the maximum, and its session keys with it", async () => {
+    const browser = new Browser(app);
+    await browser.login(alice);
+    const key: string = (await browser.graphql("mutation { generateSessionKey }")).body.data.generateSessionKey;
+    app.secrets.add(key);
+    const loggedIn = now;
+    while (now + idleMs / 2 < loggedIn + maxMs) {
+      now += idleMs / 2;
+      expect((await app.graphql("{ me { id } }", undefined, viaKey(key))).status).toBe(200);
+    }
+    now = loggedIn + maxMs - 1;
+    expect([(await app.graphql("{ me { id } }", undefined, viaKey(key))).status, (await browser.me()).status]).toEqual([200, 200]);
+    now += 1;
+    const refused = await app.graphql("{ me { id } }", undefined, viaKey(key));
+    expect({ status: refused.status, reason: refused.body.errors?.[0]?.extensions?.reason }).toEqual({ status: 401, reason: "EXPIRED" });
     expect((await browser.me()).status).toBe(401);
   });
 });
