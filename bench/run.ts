@@ -9,7 +9,7 @@
  * Flags (or env): --duration s (BENCH_DURATION, 2), --rounds n (BENCH_ROUNDS, 7), --db sqlite,mariadb
  * (BENCH_DBS), --big-keys n (BENCH_BIG_KEYS, 1000000), --revoke-keys n (BENCH_REVOKE_KEYS, 100000),
  * --keys n (BENCH_KEYS, 1000), --users n (BENCH_USERS, 100), --connections n (BENCH_CONNECTIONS, 50),
- * --warmup s (BENCH_WARMUP, 1), --out dir (BENCH_OUT, bench/results), --no-pin,
+ * --warmup s (BENCH_WARMUP, 1), --out dir (BENCH_OUT, bench/results), --no-pin, --no-quiesce,
  * --only id,id (BENCH_ONLY: measure only these scenarios; revokeAllApiKeys is one of the ids).
  */
 import fs from "node:fs";
@@ -54,6 +54,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2), env: NodeJS
     warmup: number("warmup", "BENCH_WARMUP", 1),
     out: flag("out", "BENCH_OUT", path.join(__dirname, "results")),
     pin: !argv.includes("--no-pin") && env.BENCH_PIN !== "0",
+    quiesce: !argv.includes("--no-quiesce") && env.BENCH_QUIESCE !== "0",
     naiveKeys: Math.max(1, Math.round(number("naive-keys", "BENCH_NAIVE_KEYS", 20))),
     passwordCost: Math.min(15, Math.max(4, Math.round(number("password-cost", "BENCH_PASSWORD_COST", 12)))),
     only: only ? only.split(",").map((s) => s.trim()) : undefined,
@@ -105,7 +106,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     return child;
   };
   const quiesce = async (when: string) => {
-    if (!options.dbs.includes("mariadb")) return;
+    if (!options.quiesce || !options.dbs.includes("mariadb")) return;
     const { waitedMs, idle } = await waitForDatabaseIdle();
     report.quiesceWaitsMs.push(waitedMs);
     if (idle !== null) log(`${when}: waited ${(waitedMs / 1000).toFixed(1)} s for MariaDB to go idle${idle ? "" : " (gave up)"}`);

@@ -14,6 +14,12 @@ export interface BenchOptions {
   warmup: number;
   out: string;
   pin: boolean;
+  /**
+   * Wait for MariaDB to go idle after seeding and after each revokeAllApiKeys. Off for runs that
+   * measure nothing (the smoke test), where the database is busy with other tests' work and would
+   * be waited for in vain.
+   */
+  quiesce: boolean;
   naiveKeys: number;
   /** bcrypt cost of the seeded users' passwords (production: 12). */
   passwordCost: number;

@@ -41,7 +41,7 @@ describe("benchmark and soak scripts (smoke)", () => {
 
   test("bench: every scenario answers as expected, at most one SELECT per key request, none for a broken checksum", async () => {
     const options = {
-      ...benchOptions(["--db", db, "--duration", "1", "--rounds", "1", "--warmup", "0", "--big-keys", "3000", "--revoke-keys", "300", "--keys", "30", "--users", "5", "--connections", "4", "--naive-keys", "2", "--password-cost", "4", "--no-pin", "--out", out], {}),
+      ...benchOptions(["--db", db, "--duration", "1", "--rounds", "1", "--warmup", "0", "--big-keys", "3000", "--revoke-keys", "300", "--keys", "30", "--users", "5", "--connections", "4", "--naive-keys", "2", "--password-cost", "4", "--no-pin", "--no-quiesce", "--out", out], {}),
       log: () => undefined,
     };
     const report = await runBench(options);
@@ -62,6 +62,7 @@ describe("benchmark and soak scripts (smoke)", () => {
     // counts that exactly); a background flush of the collapsed failure counters may fall into the window.
     for (const id of ["bad-keys-unknown", "bad-keys-checksum"]) expect({ id, almostNone: scenario(id).selectsPerRequest < 0.01 }).toEqual({ id, almostNone: true });
     expect(report.revokeAll).toEqual([expect.objectContaining({ db, keys: 300 })]);
+    expect(report.quiesceWaitsMs).toEqual([]); // --no-quiesce: the other tests keep MariaDB busy
     expect(report.ratios.find((r) => r.db === db && r.name === "apikey-basic / baseline-apollo")?.value).toBeGreaterThan(0);
 
     for (const file of Object.values(report.files!)) expect(fs.statSync(file).size).toBeGreaterThan(0);
@@ -72,7 +73,7 @@ describe("benchmark and soak scripts (smoke)", () => {
   }, 240_000);
 
   test("bench --only: just the scenarios named (the target pair closer in time), revokeAllApiKeys only when named; an unknown name is refused", async () => {
-    const tiny = ["--db", db, "--duration", "1", "--rounds", "2", "--warmup", "0", "--big-keys", "300", "--revoke-keys", "30", "--keys", "10", "--users", "3", "--connections", "2", "--naive-keys", "2", "--password-cost", "4", "--no-pin", "--out", out];
+    const tiny = ["--db", db, "--duration", "1", "--rounds", "2", "--warmup", "0", "--big-keys", "300", "--revoke-keys", "30", "--keys", "10", "--users", "3", "--connections", "2", "--naive-keys", "2", "--password-cost", "4", "--no-pin", "--no-quiesce", "--out", out];
     const report = await runBench({ ...benchOptions([...tiny, "--only", "baseline-http,apikey-basic"], {}), log: () => undefined });
     expect(report.scenarios.map((s) => s.id)).toEqual(["baseline-http", "apikey-basic"]);
     expect(report.scenarios.every((s) => s.rounds.length === 2 && s.median.unexpected === 0)).toBe(true);
