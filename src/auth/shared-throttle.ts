@@ -10,7 +10,7 @@ export interface SharedThrottleOptions {
 
 export type SharedReservation = { blocked: false; release(): Promise<void> } | { blocked: true; retryAfterSeconds: number; windowEndsAt: number };
 
-const DEADLOCK = /ER_LOCK_DEADLOCK|Deadlock found|ER_LOCK_WAIT_TIMEOUT/;
+const LOCK_WAIT_TIMEOUT = /ER_LOCK_WAIT_TIMEOUT/;
 const MAX_TRIES = 3;
 
 /**
@@ -40,8 +40,9 @@ export class SharedAuthThrottle {
       try {
         return await inTransaction(this.dataSource, (manager) => this.reserveIn(manager, hashes));
       } catch (error) {
-        // InnoDB may pick an upsert of a brand-new row as a deadlock victim: the retry succeeds.
-        if (attempt >= MAX_TRIES || !DEADLOCK.test(`${(error as { code?: string })?.code ?? ""} ${(error as Error)?.message ?? ""}`)) throw error;
+        // InnoDB may pick an upsert of a brand-new row as a deadlock victim: inTransaction runs it
+        // again. A wait for another attempt's row lock that timed out is tried again here.
+        if (attempt >= MAX_TRIES || !LOCK_WAIT_TIMEOUT.test(`${(error as { code?: string })?.code ?? ""} ${(error as Error)?.message ?? ""}`)) throw error;
       }
     }
   }

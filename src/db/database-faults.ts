@@ -22,6 +22,8 @@ const UNAVAILABLE_CODES = new Set([
   "ER_QUERY_INTERRUPTED",
   "ER_CONNECTION_KILLED",
   "ER_LOCK_WAIT_TIMEOUT",
+  // A transaction still picked as a deadlock victim after inTransaction's tries: worth trying again later.
+  "ER_LOCK_DEADLOCK",
   "SQLITE_BUSY",
   "SQLITE_CANTOPEN",
   "SQLITE_IOERR",

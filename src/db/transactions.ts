@@ -20,13 +20,15 @@ export const SQLITE_WRITE_LOCK = "UPDATE revocation_epoch SET generation = gener
  * apply there. Taken first, the lock waits for the other writer (up to busy_timeout) instead.
  */
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  if (dataSource.options.type !== "better-sqlite3") return dataSource.transaction(work);
+  if (dataSource.options.type !== "better-sqlite3") return retryingDeadlocks(() => dataSource.transaction(work));
   const previous = sqliteWriteQueues.get(dataSource) ?? Promise.resolve();
   const run = previous.then(() =>
-    dataSource.transaction(async (manager) => {
-      await manager.query(SQLITE_WRITE_LOCK);
-      return work(manager);
-    }),
+    retryingDeadlocks(() =>
+      dataSource.transaction(async (manager) => {
+        await manager.query(SQLITE_WRITE_LOCK);
+        return work(manager);
+      }),
+    ),
   );
   // The queue continues whether this transaction commits or fails.
   sqliteWriteQueues.set(
@@ -40,3 +42,33 @@ export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityM
 }
 
 const sqliteWriteQueues = new WeakMap<DataSource, Promise<void>>();
+
+/** Tries of a transaction InnoDB picks as a deadlock victim, the first included. */
+export const DEADLOCK_TRIES = 3;
+
+/**
+ * InnoDB ends one of two transactions that wait for each other's locks and rolls it back whole
+ * ("try restarting transaction"): nothing of it was written, so it runs again, in a new
+ * transaction, after a short random pause that keeps the two from meeting again in step. `work`
+ * may therefore run more than once: it keeps its effects inside the transaction, or makes them
+ * again from the start (a tally of the counts it changes starts again with the new manager).
+ * After DEADLOCK_TRIES the error reaches the caller (503: see database-faults.ts).
+ */
+async function retryingDeadlocks<T>(transaction: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction();
+    } catch (error) {
+      if (attempt >= DEADLOCK_TRIES || !isDeadlock(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+    }
+  }
+}
+
+/** MySQL's deadlock (ER_LOCK_DEADLOCK, 1213), by its code or, where only the text is left, its message. */
+export function isDeadlock(error: unknown): boolean {
+  const candidate = error as { code?: unknown; errno?: unknown; message?: unknown; driverError?: { code?: unknown; errno?: unknown } } | null;
+  if (!candidate || typeof candidate !== "object") return false;
+  const codes = [candidate.code, candidate.errno, candidate.driverError?.code, candidate.driverError?.errno];
+  return codes.includes("ER_LOCK_DEADLOCK") || codes.includes(1213) || (typeof candidate.message === "string" && candidate.message.includes("Deadlock found"));
+}

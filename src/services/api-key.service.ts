@@ -618,6 +618,8 @@ class CountTally {
   private readonly snapshot: CountSnapshot<Sql>;
   private readonly deltas: number[];
   private exact = true;
+  /** The transaction the deltas were measured in. */
+  private transaction: EntityManager | null = null;
 
   constructor(counts: CountCache<Sql>) {
     this.snapshot = counts.snapshot();
@@ -646,6 +648,13 @@ class CountTally {
   }
 
   private async measure(manager: EntityManager, ids: number[], sign: 1 | -1, ownerId?: number): Promise<void> {
+    if (manager !== this.transaction) {
+      // A new transaction: the write is run again after a deadlock (inTransaction), and what the
+      // rolled-back try tallied must not be counted twice.
+      this.transaction = manager;
+      this.deltas.fill(0);
+      this.exact = true;
+    }
     if (!this.exact || ids.length === 0 || this.snapshot.items.length === 0) return;
     if (ids.length > MAX_TALLIED_KEYS || this.snapshot.items.some((item) => item.scope === undefined)) {
       this.exact = false;

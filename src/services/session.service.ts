@@ -72,18 +72,21 @@ export class SessionService {
       userAgent: client.userAgent ? client.userAgent.slice(0, USER_AGENT_MAX_LENGTH) : null,
       current: true,
     });
-    const ended = await inTransaction(this.dataSource, async (manager) => {
-      const inserted = await manager.getRepository(Session).insert(session);
-      session.id = Number(inserted.identifiers[0].id);
+    const { ended, sessionId } = await inTransaction(this.dataSource, async (manager) => {
+      // A copy: insert() writes the new id into what it is given, and a deadlock victim's second
+      // try (inTransaction) must not send the first try's rolled-back id.
+      const inserted = await manager.getRepository(Session).insert({ ...session });
+      const sessionId = Number(inserted.identifiers[0].id);
       const excess: Array<{ id: unknown }> = await manager.query(
         "SELECT id FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1000 OFFSET ?",
         [user.userId, MAX_SESSIONS_PER_USER],
       );
       const endedIds = [...excess.map((row) => Number(row.id)), ...(replacing !== undefined ? [replacing] : [])];
       const ended = await this.deleteSessions(manager, endedIds);
-      await this.audit.record({ action: AuditAction.USER_LOGGED_IN, actor: { ...user, ip: client.ip }, detail: `session ${session.id}` }, manager);
-      return ended;
+      await this.audit.record({ action: AuditAction.USER_LOGGED_IN, actor: { ...user, ip: client.ip }, detail: `session ${sessionId}` }, manager);
+      return { ended, sessionId };
     });
+    session.id = sessionId;
     if (ended > 0) await this.revocations.settled();
     return { token, session };
   }

@@ -78,6 +78,7 @@ export class UserService {
     if (id === null) throw new NotFoundError("No user with this id.");
     let deactivated = false;
     const user = await inTransaction(this.dataSource, async (manager) => {
+      deactivated = false; // a deadlock victim runs again from here
       const repository = manager.getRepository(User);
       const user = await repository.findOneBy({ id });
       if (!user) throw new NotFoundError("No user with this id.");

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
-import type { DataSource } from "typeorm";
-import { inTransaction } from "../../src/db/transactions";
+import type { DataSource, EntityManager } from "typeorm";
+import { isDatabaseUnavailable } from "../../src/db/database-faults";
+import { DEADLOCK_TRIES, inTransaction, isDeadlock } from "../../src/db/transactions";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 
 const BUMP = "UPDATE revocation_epoch SET generation = generation + 1 WHERE id = 1";
@@ -73,5 +74,69 @@ describe("write transactions beside another process's writes", () => {
     await expect(failing).rejects.toThrow("the work failed");
     await inTransaction(otherInstance, (manager) => manager.query(BUMP));
     expect(await generation()).toBe(before + 1n);
+  });
+});
+
+/**
+ * A transaction InnoDB picks as a deadlock victim was rolled back whole: inTransaction runs it
+ * again. Deadlocks cannot be made to order here; the work throws what the driver throws for one
+ * (ER_LOCK_DEADLOCK, errno 1213, "Deadlock found...") after writing, so the rollback is real. The
+ * database raising a real ER_LOCK_DEADLOCK from a trigger: shared-throttle.counters.test.ts.
+ */
+describe("a transaction picked as a deadlock victim", () => {
+  let db: TestDatabase;
+  const deadlock = () => Object.assign(new Error("Deadlock found when trying to get lock; try restarting transaction"), { code: "ER_LOCK_DEADLOCK", errno: 1213 });
+  const generation = async () => BigInt(String((await db.dataSource.query("SELECT generation FROM revocation_epoch WHERE id = 1"))[0].generation));
+  /** Work that bumps the generation, then fails as a deadlock victim on its first `victimTries` tries. */
+  const bumping = (victimTries: number, error: () => Error = deadlock) => {
+    const work = {
+      tries: 0,
+      run: async (manager: EntityManager) => {
+        work.tries += 1;
+        await manager.query(BUMP);
+        if (work.tries <= victimTries) throw error();
+        return work.tries;
+      },
+    };
+    return work;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db.destroy();
+  });
+
+  test("is run again in a new transaction: after two deadlocks the third try commits, once", async () => {
+    const before = await generation();
+    const work = bumping(2);
+    await expect(inTransaction(db.dataSource, work.run)).resolves.toBe(3);
+    expect(await generation()).toBe(before + 1n);
+  });
+
+  test(`${DEADLOCK_TRIES} deadlocks in a row reach the caller, as 'unavailable' (503), and nothing is written`, async () => {
+    const before = await generation();
+    const work = bumping(DEADLOCK_TRIES);
+    const failed = await inTransaction(db.dataSource, work.run).then(() => null, (error: unknown) => error);
+    expect({ deadlock: isDeadlock(failed), unavailable: isDatabaseUnavailable(failed), tries: work.tries }).toEqual({ deadlock: true, unavailable: true, tries: DEADLOCK_TRIES });
+    expect(await generation()).toBe(before);
+  });
+
+  test("any other error reaches the caller at once, untried again", async () => {
+    const before = await generation();
+    const work = bumping(1, () => Object.assign(new Error("Duplicate entry"), { code: "ER_DUP_ENTRY", errno: 1062 }));
+    await expect(inTransaction(db.dataSource, work.run)).rejects.toThrow("Duplicate entry");
+    expect({ tries: work.tries, generation: await generation() }).toEqual({ tries: 1, generation: before });
+  });
+
+  test("known by its code, its number or its message, also inside TypeORM's QueryFailedError", () => {
+    expect([
+      { code: "ER_LOCK_DEADLOCK" },
+      { errno: 1213 },
+      new Error("SQLITE_CONSTRAINT: Deadlock found when trying to get lock"),
+      { message: "Query failed", driverError: { code: "ER_LOCK_DEADLOCK", errno: 1213 } },
+    ].map(isDeadlock)).toEqual([true, true, true, true]);
+    expect([{ code: "ER_LOCK_WAIT_TIMEOUT", errno: 1205 }, new Error("deadline"), null, "Deadlock found"].map(isDeadlock)).toEqual([false, false, false, false]);
   });
 });
