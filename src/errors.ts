@@ -102,7 +102,7 @@ export class ResponseTooLargeError extends GraphQLError {
 
 export const SERVICE_UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Try again shortly.";
 
-/** The database cannot be reached: HTTP 503, the process stays up and recovers by itself. */
+/** The database cannot serve the request now (unreachable, or a write lost to deadlocks): HTTP 503, the process stays up and recovers by itself. */
 export class ServiceUnavailableError extends GraphQLError {
   constructor() {
     super(SERVICE_UNAVAILABLE_MESSAGE, { extensions: { code: "SERVICE_UNAVAILABLE", http: { status: 503 } } });

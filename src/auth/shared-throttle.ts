@@ -10,7 +10,6 @@ export interface SharedThrottleOptions {
 
 export type SharedReservation = { blocked: false; release(): Promise<void> } | { blocked: true; retryAfterSeconds: number; windowEndsAt: number };
 
-const LOCK_WAIT_TIMEOUT = /ER_LOCK_WAIT_TIMEOUT/;
 const MAX_TRIES = 3;
 
 /**
@@ -42,7 +41,7 @@ export class SharedAuthThrottle {
       } catch (error) {
         // InnoDB may pick an upsert of a brand-new row as a deadlock victim: inTransaction runs it
         // again. A wait for another attempt's row lock that timed out is tried again here.
-        if (attempt >= MAX_TRIES || !LOCK_WAIT_TIMEOUT.test(`${(error as { code?: string })?.code ?? ""} ${(error as Error)?.message ?? ""}`)) throw error;
+        if (attempt >= MAX_TRIES || (error as { code?: unknown } | null)?.code !== "ER_LOCK_WAIT_TIMEOUT") throw error;
       }
     }
   }
@@ -50,6 +49,8 @@ export class SharedAuthThrottle {
   private async reserveIn(manager: EntityManager, hashes: string[]): Promise<SharedReservation> {
     const now = this.now();
     if (now >= this.nextSweepAt) {
+      // Set before the sweep, so attempts running meanwhile do not sweep too. A try rolled back as
+      // a deadlock victim leaves the sweep to the next window: ended rows are ignored until then.
       this.nextSweepAt = now + this.options.windowMs;
       await manager.query("DELETE FROM auth_attempts WHERE window_ends_at <= ?", [now]);
     }

@@ -1,6 +1,9 @@
+import { isDeadlock } from "./transactions";
+
 /**
- * Tells "the database cannot be reached" (refused, reset, timed out, pool closed, server gone,
- * SQLite busy or unopenable) from every other error, so the request path can answer 503
+ * Tells "the database cannot serve this now" (cannot be reached: refused, reset, timed out, pool
+ * closed, server gone, SQLite busy or unopenable; or a write still picked as a deadlock victim
+ * after inTransaction's tries) from every other error, so the request path can answer 503
  * SERVICE_UNAVAILABLE instead of 500. Looks through TypeORM's QueryFailedError (driverError)
  * and `cause` chains.
  */
@@ -22,8 +25,6 @@ const UNAVAILABLE_CODES = new Set([
   "ER_QUERY_INTERRUPTED",
   "ER_CONNECTION_KILLED",
   "ER_LOCK_WAIT_TIMEOUT",
-  // A transaction still picked as a deadlock victim after inTransaction's tries: worth trying again later.
-  "ER_LOCK_DEADLOCK",
   "SQLITE_BUSY",
   "SQLITE_CANTOPEN",
   "SQLITE_IOERR",
@@ -35,6 +36,7 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   const candidate = error as { code?: unknown; fatal?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; originalError?: unknown; thrownValue?: unknown; name?: unknown };
   if (typeof candidate.code === "string" && UNAVAILABLE_CODES.has(candidate.code)) return true;
   if (candidate.fatal === true) return true; // mysql2: the connection is gone
+  if (isDeadlock(candidate)) return true; // nothing was written: worth sending again
   if (candidate.name === "ConnectionIsNotSetError" || candidate.name === "CannotExecuteNotConnectedError") return true;
   if (typeof candidate.message === "string" && UNAVAILABLE_MESSAGES.test(candidate.message)) return true;
   // thrownValue: graphql-js wraps a thrown non-Error (mysql2 rejects pool connects with plain objects).

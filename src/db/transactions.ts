@@ -18,6 +18,10 @@ export const SQLITE_WRITE_LOCK = "UPDATE revocation_epoch SET generation = gener
  * transaction that reads first and writes later fails at once with SQLITE_BUSY_SNAPSHOT when
  * another process (a second instance, the admin CLI) committed in between: busy_timeout does not
  * apply there. Taken first, the lock waits for the other writer (up to busy_timeout) instead.
+ *
+ * `work` may run more than once: a transaction picked as a deadlock victim runs again from the
+ * start (see retryingDeadlocks), so `work` keeps its effects inside the transaction, or makes them
+ * again from the start.
  */
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   if (dataSource.options.type !== "better-sqlite3") return retryingDeadlocks(() => dataSource.transaction(work));
@@ -49,9 +53,7 @@ export const DEADLOCK_TRIES = 3;
 /**
  * InnoDB ends one of two transactions that wait for each other's locks and rolls it back whole
  * ("try restarting transaction"): nothing of it was written, so it runs again, in a new
- * transaction, after a short random pause that keeps the two from meeting again in step. `work`
- * may therefore run more than once: it keeps its effects inside the transaction, or makes them
- * again from the start (a tally of the counts it changes starts again with the new manager).
+ * transaction, after a short random pause that keeps the two from meeting again in step.
  * After DEADLOCK_TRIES the error reaches the caller (503: see database-faults.ts).
  */
 async function retryingDeadlocks<T>(transaction: () => Promise<T>): Promise<T> {
@@ -65,7 +67,11 @@ async function retryingDeadlocks<T>(transaction: () => Promise<T>): Promise<T> {
   }
 }
 
-/** MySQL's deadlock (ER_LOCK_DEADLOCK, 1213), by its code or, where only the text is left, its message. */
+/**
+ * MySQL's deadlock (ER_LOCK_DEADLOCK, 1213), by its code or number, on the error or the driver's
+ * error TypeORM wraps. By its message too: SQLite never deadlocks, and the tests that make one on
+ * SQLite can raise only a message.
+ */
 export function isDeadlock(error: unknown): boolean {
   const candidate = error as { code?: unknown; errno?: unknown; message?: unknown; driverError?: { code?: unknown; errno?: unknown } } | null;
   if (!candidate || typeof candidate !== "object") return false;

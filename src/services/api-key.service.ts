@@ -154,7 +154,7 @@ export class ApiKeyService {
         return { key: created.key, id: created.id };
       },
       now,
-    ));
+    ).then(tally.forgetIfReplayed));
     return { key: result.key, apiKey: replayed || !made ? await this.getWithOwner(result.id) : made };
   }
 
@@ -247,7 +247,7 @@ export class ApiKeyService {
         return { key: created.key, id: created.id };
       },
       now,
-    ));
+    ).then(tally.forgetIfReplayed));
     return { key: result.key, apiKey: replayed || !made ? await this.getWithOwner(result.id) : made };
   }
 
@@ -619,7 +619,7 @@ class CountTally {
   private readonly deltas: number[];
   private exact = true;
   /** The transaction the deltas were measured in. */
-  private transaction: EntityManager | null = null;
+  private measuredIn: EntityManager | null = null;
 
   constructor(counts: CountCache<Sql>) {
     this.snapshot = counts.snapshot();
@@ -635,6 +635,21 @@ class CountTally {
     return this.measure(manager, ids, 1);
   }
 
+  /**
+   * An idempotent write answered from its stored result changed no key. A try of it may have
+   * tallied before it was rolled back (a deadlock), and the retry found the result another request
+   * had stored meanwhile.
+   */
+  readonly forgetIfReplayed = <T extends { replayed: boolean }>(outcome: T): T => {
+    if (outcome.replayed) this.forget();
+    return outcome;
+  };
+
+  private forget(): void {
+    this.deltas.fill(0);
+    this.exact = true;
+  }
+
   /** Every key was deleted. */
   emptied(): void {
     this.snapshot.items.forEach((item, index) => {
@@ -648,12 +663,11 @@ class CountTally {
   }
 
   private async measure(manager: EntityManager, ids: number[], sign: 1 | -1, ownerId?: number): Promise<void> {
-    if (manager !== this.transaction) {
-      // A new transaction: the write is run again after a deadlock (inTransaction), and what the
+    if (manager !== this.measuredIn) {
+      // A new transaction: the write runs again after a deadlock (inTransaction), and what the
       // rolled-back try tallied must not be counted twice.
-      this.transaction = manager;
-      this.deltas.fill(0);
-      this.exact = true;
+      this.measuredIn = manager;
+      this.forget();
     }
     if (!this.exact || ids.length === 0 || this.snapshot.items.length === 0) return;
     if (ids.length > MAX_TALLIED_KEYS || this.snapshot.items.some((item) => item.scope === undefined)) {

@@ -194,16 +194,20 @@ export class SessionService {
    */
   async purgeExpired(): Promise<number> {
     const now = this.now();
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .delete()
-      .from(Session)
-      .where("expires_at <= :now OR last_seen_at <= :idleSince", {
-        now: toSqlDateTime(new Date(now)),
-        idleSince: toSqlDateTime(new Date(now - this.lifetimes.idleTimeoutMs - PURGE_GRACE_MS)),
-      })
-      .execute();
-    return result.affected ?? 0;
+    const ended = "expires_at <= ? OR last_seen_at <= ?";
+    const params = [toSqlDateTime(new Date(now)), toSqlDateTime(new Date(now - this.lifetimes.idleTimeoutMs - PURGE_GRACE_MS))];
+    // In a transaction of its own: on SQLite's one connection a bare statement could join, and be
+    // rolled back with, another write's. Session keys first, as deleteSessions does.
+    return inTransaction(this.dataSource, async (manager) => {
+      await manager.query(`DELETE FROM session_keys WHERE session_id IN (SELECT id FROM sessions WHERE ${ended})`, params);
+      const result = await manager
+        .createQueryBuilder()
+        .delete()
+        .from(Session)
+        .where("expires_at <= :now OR last_seen_at <= :idleSince", { now: params[0], idleSince: params[1] })
+        .execute();
+      return result.affected ?? 0;
+    });
   }
 
   /** Session keys go with their session (ON DELETE CASCADE); deleted here too, so no driver setting matters. */

@@ -76,15 +76,13 @@ export class UserService {
   async setActive(rawId: string, active: boolean, actor: AuditActor): Promise<User> {
     const id = parseId(rawId);
     if (id === null) throw new NotFoundError("No user with this id.");
-    let deactivated = false;
-    const user = await inTransaction(this.dataSource, async (manager) => {
-      deactivated = false; // a deadlock victim runs again from here
+    const { user, deactivated } = await inTransaction(this.dataSource, async (manager) => {
       const repository = manager.getRepository(User);
       const user = await repository.findOneBy({ id });
       if (!user) throw new NotFoundError("No user with this id.");
       if (!active && user.id === actor.userId) throw new BadUserInputError("You cannot deactivate your own account.", "id");
+      const deactivated = user.active && !active;
       if (user.active !== active) {
-        deactivated = !active;
         if (deactivated) {
           await this.revocations.bump(manager);
           await this.sessions?.endAllForUser(user.id, { manager });
@@ -96,7 +94,7 @@ export class UserService {
           manager,
         );
       }
-      return user;
+      return { user, deactivated };
     });
     if (deactivated) await this.revocations.settled();
     return user;

@@ -89,10 +89,7 @@ describe("benchmark and soak scripts (smoke)", () => {
     expect({ db: result.db, unexpected: result.unexpectedSamples }).toEqual({ db, unexpected: [] });
     expect(result.unexpected).toBe(0);
     expect(result.answered).toBe(result.sent);
-    // Open loop: what was due by the schedule, less what a stalled event loop on a loaded machine
-    // did not get to send before the end (a smoke run asserts no speed).
-    expect(result.sent).toBeGreaterThan(0);
-    expect(result.sent).toBeLessThanOrEqual(3 * 40);
+    expect(result.sent).toBe(3 * 40); // seconds × rate, however late the ticks came
     expect(result.byAction.query).toBeGreaterThan(0);
     expect(result.perSecond).toHaveLength(3);
     expect(result.rssEndMB).toBeGreaterThan(0);

@@ -197,13 +197,16 @@ describe("sessions: lifecycle and authentication", () => {
     expect((await cookie(first.token)).ok).toBe(false);
   });
 
-  test("purge deletes sessions past their maximum or long idle", async () => {
+  test("purge deletes sessions past their maximum or long idle, with their session keys", async () => {
+    await settings.update({ sessionKeysEnabled: true });
     const erin = await users.create({ email: "erin@example.org", password: "erin-Secret-12" });
-    await sessions.start({ userId: erin.id, email: erin.email }, client);
+    const { session } = await sessions.start({ userId: erin.id, email: erin.email }, client);
+    await sessions.issueKey(session.id, { userId: erin.id, email: erin.email, ip: client.ip });
     clock += MAX_MS;
     expect(await sessions.purgeExpired()).toBeGreaterThan(0);
     const [{ n }] = await db.dataSource.query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?", [erin.id]);
-    expect(Number(n)).toBe(0);
+    const [{ k }] = await db.dataSource.query("SELECT COUNT(*) AS k FROM session_keys WHERE session_id = ?", [session.id]);
+    expect({ sessions: Number(n), sessionKeys: Number(k) }).toEqual({ sessions: 0, sessionKeys: 0 });
   });
   test("a cookie of the wrong length is refused before any hashing; another kind of key as a cookie is refused without SQL", async () => {
     const hashing = jest.spyOn(keyFormat, "hashApiKey");

@@ -372,7 +372,7 @@ describe("cookies over HTTPS", () => {
   });
 });
 
-/** The default lifetimes (30 minutes idle, 12 hours at most), on a clock the tests move. */
+/** The default lifetimes, on a clock the tests move. */
 describe("expiry", () => {
   let app: TestApp;
   let alice: TestUser;
