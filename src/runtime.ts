@@ -14,7 +14,7 @@ export interface RuntimeOptions {
   dataSource?: DataSource;
   /** bcrypt cost of new passwords (tests lower it); default the production cost. */
   bcryptCost?: number;
-  /** The clock of the brute-force throttle's windows and of login sessions' lifetimes (tests move it by hand); default Date.now. */
+  /** The services' clock (Services.clock): login sessions' lifetimes and the brute-force windows; default Date.now. */
   clock?: () => number;
   /** The built pages' folder (see AppDependencies.webDir); default config.webDir, else dist/web. */
   webDir?: string;
@@ -46,7 +46,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     async serve() {
       if (app) throw new Error("the runtime already serves");
       await services.start();
-      app = await createApp({ config, dataSource, logger, services, clock: options.clock, webDir: options.webDir });
+      app = await createApp({ config, dataSource, logger, services, webDir: options.webDir });
       return app;
     },
     stop() {

@@ -33,12 +33,6 @@ export interface AppDependencies {
   services: Services;
   /** Defaults to a fresh per-app Registry; pass one to share or inspect it. */
   metrics?: Metrics;
-  /**
-   * Milliseconds since the epoch for the brute-force throttle's windows and for whether a login
-   * session has expired (the services' SessionService must share it); tests move it by hand.
-   * Default Date.now.
-   */
-  clock?: () => number;
   /** The built pages' folder; default config.webDir, else dist/web under the package root. */
   webDir?: string;
 }
@@ -53,12 +47,12 @@ export interface App {
 }
 
 /** The HTTP face of the services: authentication, GraphQL, health and metrics routes, the web pages, one node:http server. */
-export async function createApp({ config, dataSource, logger, services, metrics: injected, clock, webDir }: AppDependencies): Promise<App> {
+export async function createApp({ config, dataSource, logger, services, metrics: injected, webDir }: AppDependencies): Promise<App> {
   const { security } = config;
   const metrics = injected ?? new Metrics({ countActiveKeys: () => services.apiKeys.countActive(), lastUsed: services.lastUsed, logger });
   services.passwords.prepare();
   const sessionCache = new SessionCache(services.revocations.cache, config.keyCacheMaxEntries);
-  const sessions = new SessionAuthenticator(dataSource, sessionCache, services.keyTags, services.sessionActivity, { idleTimeoutMs: config.sessions.idleTimeoutMs }, clock);
+  const sessions = new SessionAuthenticator(dataSource, sessionCache, services.keyTags, services.sessionActivity, { idleTimeoutMs: config.sessions.idleTimeoutMs }, services.clock);
   const authenticator = new Authenticator(
     dataSource,
     services.lastUsed,
@@ -71,11 +65,11 @@ export async function createApp({ config, dataSource, logger, services, metrics:
   // Failed authentications per client IP and per account: in memory, per instance, and for
   // password attempts also in the database, shared by every instance (docs/security.md).
   // changeMyPassword's current password goes through the gate too, like a login.
-  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries, now: clock });
+  const throttle = new AuthThrottle({ limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, maxEntries: security.authThrottleMaxEntries, now: services.clock });
   const gate = new AuthGate({
     authenticator,
     throttle,
-    shared: new SharedAuthThrottle(dataSource, { limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, now: clock }),
+    shared: new SharedAuthThrottle(dataSource, { limit: security.authFailureLimit, windowMs: security.authFailureWindowMs, now: services.clock }),
     queue: new PasswordQueue(security.passwordQueue),
   });
   const limits = graphqlLimits(security.graphql);

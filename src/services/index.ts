@@ -38,6 +38,11 @@ export interface Services {
   /** Write-behind of sessions.last_seen_at (idle-time refresh), as lastUsed is for keys. */
   sessionActivity: LastUsedRecorder;
   /**
+   * What time it is for login sessions (their start, expiry and purge) and for the app built on
+   * these services (its session checks and brute-force windows): one clock, so they agree.
+   */
+  clock: () => number;
+  /**
    * Starts the background jobs a serving process runs: lastUsedAt write-behind, the audit trail's
    * failure counter, the revocation poll and the expired-key purge. Loads the tag secret first,
    * so a database without it (migrations not run) fails here, not on the first request.
@@ -55,7 +60,7 @@ export function createServices(
     bcryptCost?: number;
     /** Login sessions, ended by password changes and user deletion. */
     sessionStores?: SessionStore[];
-    /** What time it is for login sessions (their start, expiry and purge); default Date.now. */
+    /** Services.clock; default Date.now (tests move it by hand). */
     clock?: () => number;
   } = {},
 ): Services {
@@ -66,7 +71,8 @@ export function createServices(
   const passwords = new PasswordHasher(options.bcryptCost ?? config.bcryptCost);
   const idempotency = new IdempotencyService(dataSource, () => keyTags.load(), (error) => logger.warn({ err: error }, "could not purge expired idempotent results; will retry"));
   const apiKeys = new ApiKeyService(dataSource, settings, audit, idempotency, revocations, keyTags, config.keyCaps);
-  const sessions = new SessionService(dataSource, keyTags, revocations, audit, settings, config.sessions, options.clock);
+  const clock = options.clock ?? Date.now;
+  const sessions = new SessionService(dataSource, keyTags, revocations, audit, settings, config.sessions, clock);
   const sessionActivity = new LastUsedRecorder(
     dataSource,
     { minIntervalMs: sessionActivityIntervalMs(config.sessions), flushIntervalMs: config.lastUsedFlushIntervalMs, target: { table: "sessions", column: "last_seen_at" } },
@@ -92,6 +98,7 @@ export function createServices(
     passwords,
     sessions,
     sessionActivity,
+    clock,
     async start() {
       await keyTags.load();
       started = true;

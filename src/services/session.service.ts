@@ -194,18 +194,13 @@ export class SessionService {
    */
   async purgeExpired(): Promise<number> {
     const now = this.now();
-    const ended = "expires_at <= ? OR last_seen_at <= ?";
-    const params = [toSqlDateTime(new Date(now)), toSqlDateTime(new Date(now - this.lifetimes.idleTimeoutMs - PURGE_GRACE_MS))];
+    const ended = "expires_at <= :now OR last_seen_at <= :idleSince";
+    const times = { now: toSqlDateTime(new Date(now)), idleSince: toSqlDateTime(new Date(now - this.lifetimes.idleTimeoutMs - PURGE_GRACE_MS)) };
     // In a transaction of its own: on SQLite's one connection a bare statement could join, and be
     // rolled back with, another write's. Session keys first, as deleteSessions does.
     return inTransaction(this.dataSource, async (manager) => {
-      await manager.query(`DELETE FROM session_keys WHERE session_id IN (SELECT id FROM sessions WHERE ${ended})`, params);
-      const result = await manager
-        .createQueryBuilder()
-        .delete()
-        .from(Session)
-        .where("expires_at <= :now OR last_seen_at <= :idleSince", { now: params[0], idleSince: params[1] })
-        .execute();
+      await manager.createQueryBuilder().delete().from(SessionKey).where(`session_id IN (SELECT id FROM sessions WHERE ${ended})`, times).execute();
+      const result = await manager.createQueryBuilder().delete().from(Session).where(ended, times).execute();
       return result.affected ?? 0;
     });
   }
